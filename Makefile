@@ -1,0 +1,41 @@
+# livesim: two commands for a new user, `make run` and `make test`.
+# Both create the virtual environment in .venv/ when it is missing, installing the
+# exact versions pinned in requirements.lock (ranges live in pyproject.toml).
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.installed-stamp
+# First interpreter >= 3.12 that actually runs (pyenv shims exist but may refuse to run).
+BOOTSTRAP ?= $(shell for p in python3.12 python3.13 python3 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /root/.pyenv/versions/3.12*/bin/python3.12; do \
+               $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done)
+
+.PHONY: run test bench lock clean help
+
+help:
+	@echo "make run    - simulate the default market for one year (ARGS='key=value ...' to override)"
+	@echo "make test   - run the test suite"
+	@echo "make bench  - time the model at several sizes (experiments/bench.py)"
+	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
+
+$(STAMP): pyproject.toml requirements.lock
+	@if [ ! -x $(PY) ]; then \
+	  if [ -z "$(BOOTSTRAP)" ]; then echo "error: no Python >= 3.12 found (set BOOTSTRAP=/path/to/python3.12)" >&2; exit 1; fi; \
+	  echo "creating $(VENV) with $(BOOTSTRAP)"; $(BOOTSTRAP) -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m sim $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) experiments/bench.py $(ARGS)
+
+lock: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable | grep -v '^pip==' > requirements.lock
+
+clean:
+	rm -rf $(VENV) outputs multirun .pytest_cache

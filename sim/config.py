@@ -1,0 +1,387 @@
+"""Typed, validated configuration of a market run.
+
+One dataclass per Hydra config group (``consumers``, ``hosts``, ``merchants``,
+``platform``) under the top-level :class:`SimConfig`.  Every field carries its
+allowed range in ``metadata`` so that one validator serves both entry points,
+Hydra (``python -m sim``) and plain Python (``MarketModel(**overrides)``), and
+every bad value is reported as one line naming the full key, the value and what
+is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+ALLOCATION_RULES = ("conversion", "gmv", "trust", "uniform")
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value; the message is one line naming the key."""
+
+
+def _f(default: Any, unit: str = "", **bounds: Any) -> Any:
+    """A dataclass field with a default, a unit and bounds (ge, gt, le, lt)."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"unit": unit, **bounds})
+    return field(default=default, metadata={"unit": unit, **bounds})
+
+
+PROB = {"ge": 0.0, "le": 1.0}
+
+
+@dataclass
+class TrustConfig:
+    """Trust dynamics shared by platform trust and host trust."""
+
+    gain: float = _f(0.06, "1/order", **PROB)  # step towards 1 after a satisfying order
+    loss_aversion: float = _f(2.25, "ratio", ge=1.0)  # loss step = gain * loss_aversion
+    refund_relief: float = _f(0.5, "share", **PROB)  # share of the trust loss a refund undoes
+    guarantee_relief: float = _f(0.1, "share per guarantee", **PROB)  # each active guarantee softens losses
+    drift: float = _f(0.002, "1/day", **PROB)  # daily reversion towards the initial mean
+    noise_sd: float = _f(0.0, "trust units/day", ge=0.0)  # daily idiosyncratic noise in platform trust
+
+
+@dataclass
+class ConsumersConfig:
+    """The consumer population (vectorised; not Mesa agents)."""
+
+    n: int = _f(100_000, "consumers", ge=1)
+    scale: float = _f(3000.0, "real users per simulated consumer", gt=0.0)
+    capacity_factor: float = _f(2.0, "x n", ge=1.0)  # preallocated arrays (arrivals fill them)
+    segments: list[float] = _f([0.5, 0.5], "share by segment")  # audience segments (e.g. female, male)
+    trust_init_mean: float = _f(0.55, "trust", **PROB)
+    trust_init_conc: float = _f(20.0, "beta concentration", gt=0.0)
+    price_sens_mean: float = _f(1.4, "utility per log-yuan", ge=0.0)
+    price_sens_sd: float = _f(0.35, "log-normal sd", ge=0.0)
+    gap_tol_mean: float = _f(0.08, "quality units", ge=0.0)
+    gap_tol_sd: float = _f(0.04, "quality units", ge=0.0)
+    brand_affinity_mean: float = _f(0.5, "utility", ge=0.0)
+    brand_affinity_sd: float = _f(0.3, "utility", ge=0.0)
+    views_mean: float = _f(1.0, "live-room views/day", ge=0.0)
+    views_sd: float = _f(0.8, "log-normal sd", ge=0.0)
+    budget_mean: float = _f(8.0, "yuan/day", gt=0.0)
+    budget_sd: float = _f(0.8, "log-normal sd", ge=0.0)
+    wallet_cap_days: float = _f(30.0, "days of budget", gt=0.0)
+    follows_init: float = _f(3.0, "hosts per consumer (Poisson mean)", ge=0.0)
+    host_trust_init_mean: float = _f(0.6, "trust", **PROB)
+    view_trust_elasticity: float = _f(1.0, "elasticity", ge=0.0)  # viewing rises with platform trust
+    visit_prob: float = _f(0.35, "per followed live host and day", **PROB)
+    arrival_rate: float = _f(0.0015, "share of initial n per day", ge=0.0)
+    arrival_trust_elasticity: float = _f(2.0, "elasticity", ge=0.0)  # arrivals rise with platform trust
+    base_churn: float = _f(0.0004, "1/day", **PROB)
+    cheated_churn: float = _f(0.08, "per cheated order", **PROB)
+    churn_trust_threshold: float = _f(0.35, "trust", **PROB)  # below it, churn hazards double
+    follow_prob: float = _f(0.25, "per satisfying public-domain order", **PROB)
+    unfollow_prob: float = _f(0.5, "per cheating host-channel order", **PROB)
+    trust: TrustConfig = field(default_factory=TrustConfig)
+
+
+@dataclass
+class ChoiceConfig:
+    """Binary-logit purchase rule for a viewer facing the item on screen."""
+
+    intercept: float = _f(-4.2, "utility")
+    w_trust: float = _f(3.0, "utility per trust unit")
+    w_quality: float = _f(2.0, "utility per quality unit")
+    w_awareness: float = _f(1.0, "utility")
+    w_guarantee: float = _f(0.15, "utility per active guarantee")
+    w_persona: float = _f(0.8, "utility per persona unit")
+    w_segment_fit: float = _f(0.6, "utility")
+    private_host_weight: float = _f(0.6, "share", **PROB)  # weight of host trust vs platform trust
+
+
+@dataclass
+class HostsConfig:
+    """Talent streamers who carry sellers' goods for a commission."""
+
+    n: int = _f(1000, "hosts", ge=1)
+    tier_shares: list[float] = _f([0.02, 0.18, 0.80], "share top/mid/small")
+    tier_commission: list[float] = _f([0.30, 0.20, 0.15], "share of GMV")
+    tier_broadcast_prob: list[float] = _f([0.6, 0.5, 0.4], "1/day")
+    tier_popularity: list[float] = _f([40.0, 6.0, 1.0], "relative follow attraction")
+    persona_mean: float = _f(0.5, "persona units", **PROB)
+    slate_size: int = _f(3, "sellers carried", ge=1)
+    candidates: int = _f(40, "sellers scanned per review", ge=1)
+    review_days: float = _f(7.0, "mean days between slate reviews", ge=1.0)
+    refund_penalty: float = _f(4.0, "score penalty per refund rate", ge=0.0)
+    choice_noise: float = _f(0.5, "Gumbel scale on log score", ge=0.0)
+
+
+@dataclass
+class MerchantsConfig:
+    """White-label merchants (factory-cluster sellers)."""
+
+    n: int = _f(2000, "merchants", ge=0)
+    price_median: float = _f(45.0, "yuan", gt=0.0)
+    price_sd: float = _f(0.6, "log-normal sd", ge=0.0)
+    quality_a: float = _f(3.0, "beta a", gt=0.0)
+    quality_b: float = _f(3.0, "beta b", gt=0.0)
+    inflation_mean: float = _f(0.08, "quality units", ge=0.0)  # claim inflation (exaggeration)
+    fraud_share: float = _f(0.03, "share", **PROB)  # fraud rings selling counterfeits
+    fraud_inflation: float = _f(0.35, "quality units", ge=0.0)
+    counterfeit_quality: float = _f(0.15, "quality units", **PROB)
+    delivery_sd: float = _f(0.08, "quality units", ge=0.0)
+    unit_cost_share: float = _f(0.55, "share of price", **PROB)
+    fixed_cost: float = _f(30.0, "yuan/day at model scale", ge=0.0)
+    return_loss_share: float = _f(0.2, "share of unit cost lost per return", **PROB)
+    exit_patience: int = _f(60, "days of losses before exit", ge=1)
+    profit_memory: float = _f(30.0, "days (EWMA horizon)", ge=1.0)
+    entry_rate: float = _f(0.5, "new merchants/day", ge=0.0)
+    segment_fit_sd: float = _f(0.5, "fit sd", ge=0.0)
+
+
+@dataclass
+class GuaranteesConfig:
+    """Consumer guarantees (seed: in force from 1 June 2021)."""
+
+    return_shipping: bool = _f(True)
+    counterfeit_10x: bool = _f(True)
+    no_reason_7d: bool = _f(True)
+    base_refund_prob: float = _f(0.3, "share of cheated buyers refunded without guarantees", **PROB)
+    no_reason_return_prob: float = _f(0.03, "share of satisfied buyers returning", **PROB)
+    shipping_comp: float = _f(8.0, "yuan per return", ge=0.0)
+
+
+@dataclass
+class QualityControlConfig:
+    """Inspection, anti-fraud, bans and traffic demotion."""
+
+    enabled: bool = _f(True)
+    inspect_prob: float = _f(0.01, "per seller and day", **PROB)
+    complaint_inspect: float = _f(0.5, "extra inspection per unit refund rate", ge=0.0)
+    fraud_detect_prob: float = _f(0.6, "per inspection of a fraud ring", **PROB)
+    inflation_threshold: float = _f(0.15, "quality units", ge=0.0)
+    demotion_factor: float = _f(0.2, "traffic weight multiplier", **PROB)
+    demotion_days: int = _f(30, "days", ge=0)
+
+
+@dataclass
+class PlatformConfig:
+    """The platform: traffic supply and allocation, quality control, guarantees, take."""
+
+    allocation: str = _f("conversion", "rule: " + "|".join(ALLOCATION_RULES))
+    feed_load: float = _f(2.0, "public impressions per unit viewing", ge=0.0)
+    allocation_power: float = _f(1.0, "exponent on the ranking score", ge=0.0)
+    exploration: float = _f(0.2, "share of traffic spread uniformly", **PROB)
+    score_memory: float = _f(14.0, "days (EWMA horizon)", ge=1.0)
+    take_rate: float = _f(0.05, "share of GMV", **PROB)
+    quality_control: QualityControlConfig = field(default_factory=QualityControlConfig)
+    guarantees: GuaranteesConfig = field(default_factory=GuaranteesConfig)
+
+
+@dataclass
+class OutputConfig:
+    """What a command-line run writes."""
+
+    figures: bool = _f(True)
+
+
+@dataclass
+class SimConfig:
+    """A whole market run."""
+
+    seed: int = _f(0, "", ge=0)
+    days: int = _f(365, "days", ge=1)
+    consumers: ConsumersConfig = field(default_factory=ConsumersConfig)
+    choice: ChoiceConfig = field(default_factory=ChoiceConfig)
+    hosts: HostsConfig = field(default_factory=HostsConfig)
+    merchants: MerchantsConfig = field(default_factory=MerchantsConfig)
+    platform: PlatformConfig = field(default_factory=PlatformConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+# --------------------------------------------------------------------------- validation
+
+def _describe(meta: Mapping[str, Any], typ: str) -> str:
+    parts = []
+    if "ge" in meta:
+        parts.append(f">= {meta['ge']}")
+    if "gt" in meta:
+        parts.append(f"> {meta['gt']}")
+    if "le" in meta:
+        parts.append(f"<= {meta['le']}")
+    if "lt" in meta:
+        parts.append(f"< {meta['lt']}")
+    return f"{typ} " + " and ".join(parts) if parts else typ
+
+
+def _fail(key: str, value: Any, allowed: str) -> ConfigError:
+    return ConfigError(f"invalid config: {key} = {value!r}: must be {allowed}")
+
+
+def _check_number(key: str, value: Any, typ: type, meta: Mapping[str, Any]) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if typ is float and isinstance(value, str):
+            try:  # YAML spells 1e8 as a string
+                value = float(value)
+            except ValueError:
+                raise _fail(key, value, _describe(meta, "a number")) from None
+        else:
+            raise _fail(key, value, _describe(meta, "an integer" if typ is int else "a number"))
+    if typ is int:
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise _fail(key, value, _describe(meta, "an integer"))
+            value = int(value)
+    else:
+        value = float(value)
+        if not math.isfinite(value):
+            raise _fail(key, value, _describe(meta, "a finite number"))
+    name = "an integer" if typ is int else "a number"
+    if ("ge" in meta and value < meta["ge"]) or ("gt" in meta and value <= meta["gt"]):
+        raise _fail(key, value, _describe(meta, name))
+    if ("le" in meta and value > meta["le"]) or ("lt" in meta and value >= meta["lt"]):
+        raise _fail(key, value, _describe(meta, name))
+    return value
+
+
+def _build(cls: type, data: Mapping[str, Any] | None, prefix: str) -> Any:
+    """Build dataclass ``cls`` from a mapping, validating every field."""
+    data = dict(data or {})
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in fields:
+            allowed = ", ".join(sorted(fields))
+            raise ConfigError(f"invalid config: unknown key {prefix}{key}; allowed keys here: {allowed}")
+    kwargs: dict[str, Any] = {}
+    for name, f in fields.items():
+        key = f"{prefix}{name}"
+        typ = hints[name]
+        if name not in data:
+            continue
+        value = data[name]
+        if dataclasses.is_dataclass(typ):
+            if isinstance(value, typ):
+                value = dataclasses.asdict(value)
+            if not isinstance(value, Mapping):
+                raise _fail(key, value, f"a mapping of {typ.__name__} fields")
+            kwargs[name] = _build(typ, value, key + ".")
+        else:
+            kwargs[name] = _check_value(key, value, typ, f.metadata)
+    return cls(**kwargs)
+
+
+def _check_value(key: str, value: Any, typ: Any, meta: Mapping[str, Any]) -> Any:
+    origin = typing.get_origin(typ)
+    if typ is bool:
+        if not isinstance(value, bool):
+            raise _fail(key, value, "true or false")
+        return value
+    if typ in (int, float):
+        return _check_number(key, value, typ, meta)
+    if typ is str:
+        if not isinstance(value, str):
+            raise _fail(key, value, "a string")
+        return value
+    if origin is Literal:
+        if value not in typing.get_args(typ):
+            raise _fail(key, value, "one of " + ", ".join(map(str, typing.get_args(typ))))
+        return value
+    if origin in (list, tuple):
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            raise _fail(key, value, "a list")
+        (item,) = typing.get_args(typ)[:1]
+        return [_check_value(f"{key}[{i}]", v, item, meta) for i, v in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in typing.get_args(typ):
+            return None
+        inner = [t for t in typing.get_args(typ) if t is not type(None)]
+        return _check_value(key, value, inner[0], meta)
+    raise TypeError(f"unsupported config type {typ!r} for {key}")  # a programming error
+
+
+def _cross_check(cfg: SimConfig) -> None:
+    """Constraints that involve more than one field."""
+    c, h = cfg.consumers, cfg.hosts
+    _shares("consumers.segments", c.segments, None)
+    _shares("hosts.tier_shares", h.tier_shares, 3)
+    for key, values in (("hosts.tier_commission", h.tier_commission),
+                        ("hosts.tier_broadcast_prob", h.tier_broadcast_prob)):
+        if len(values) != 3 or any(not 0.0 <= v <= 1.0 for v in values):
+            raise _fail(key, values, "a list of 3 probabilities in [0, 1] (top, mid, small)")
+    if len(h.tier_popularity) != 3 or any(v <= 0 for v in h.tier_popularity):
+        raise _fail("hosts.tier_popularity", h.tier_popularity, "a list of 3 numbers > 0 (top, mid, small)")
+    if cfg.platform.allocation not in ALLOCATION_RULES:
+        raise _fail("platform.allocation", cfg.platform.allocation, "one of " + ", ".join(ALLOCATION_RULES))
+    if c.trust.gain * c.trust.loss_aversion > 1.0:
+        raise _fail("consumers.trust.loss_aversion", c.trust.loss_aversion,
+                    f"at most 1 / consumers.trust.gain = {1.0 / c.trust.gain:.3g} (a loss step above 1)")
+    if cfg.merchants.n + h.n < 1:
+        raise _fail("merchants.n", cfg.merchants.n, "so that the market has at least one seller")
+    if h.slate_size > h.candidates:
+        raise _fail("hosts.slate_size", h.slate_size, f"<= hosts.candidates = {h.candidates}")
+
+
+def _shares(key: str, values: list[float], length: int | None) -> None:
+    ok = len(values) >= 1 and all(v >= 0 for v in values) and abs(sum(values) - 1.0) < 1e-6
+    if length is not None:
+        ok = ok and len(values) == length
+    if not ok:
+        n = f"{length} " if length else ""
+        raise _fail(key, values, f"a list of {n}non-negative shares summing to 1")
+
+
+def _to_plain(obj: Any) -> Any:
+    """OmegaConf containers and dataclasses to plain dicts and lists."""
+    try:
+        from omegaconf import DictConfig, ListConfig, OmegaConf
+
+        if isinstance(obj, (DictConfig, ListConfig)):
+            return OmegaConf.to_container(obj, resolve=True)
+    except ImportError:  # pragma: no cover - omegaconf is a dependency
+        pass
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    return obj
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = _deep_merge(dict(out[k]), v)
+        else:
+            out[k] = v
+    return out
+
+
+def make_config(config: Any = None, /, **overrides: Any) -> SimConfig:
+    """Validate ``config`` (a SimConfig, mapping or OmegaConf node) plus nested overrides.
+
+    ``make_config(seed=3, consumers={"n": 2000})`` overrides single nested fields
+    and keeps the rest of ``config`` (or the defaults).  Raises :class:`ConfigError`.
+    """
+    data = _to_plain(config) if config is not None else {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"invalid config: expected a mapping or SimConfig, got {type(config).__name__}")
+    data = _deep_merge(dict(data), {k: _to_plain(v) for k, v in overrides.items()})
+    cfg = _build(SimConfig, data, "")
+    _cross_check(cfg)
+    return cfg
+
+
+def to_dict(cfg: SimConfig) -> dict[str, Any]:
+    """The resolved configuration as plain nested dicts (what ``config.yaml`` holds)."""
+    return dataclasses.asdict(cfg)
+
+
+def field_docs(cls: type = SimConfig, prefix: str = "") -> list[tuple[str, Any, str, str]]:
+    """(key, default, unit, allowed) for every leaf parameter, for the docs and tests."""
+    rows = []
+    hints = typing.get_type_hints(cls)
+    defaults = cls()
+    for f in dataclasses.fields(cls):
+        typ = hints[f.name]
+        if dataclasses.is_dataclass(typ):
+            rows.extend(field_docs(typ, f"{prefix}{f.name}."))
+        else:
+            name = getattr(typ, "__name__", str(typ))
+            rows.append((f"{prefix}{f.name}", getattr(defaults, f.name), f.metadata.get("unit", ""),
+                         _describe(f.metadata, name)))
+    return rows
