@@ -41,7 +41,7 @@ class TrustConfig:
     gain: float = _f(0.06, "1/order", **PROB)  # step towards 1 after a satisfying order
     loss_aversion: float = _f(2.25, "ratio", ge=1.0)  # loss step = gain * loss_aversion
     refund_relief: float = _f(0.5, "share", **PROB)  # share of the trust loss a refund undoes
-    guarantee_relief: float = _f(0.1, "share per guarantee", **PROB)  # each active guarantee softens losses
+    compensation_relief: float = _f(0.3, "share", **PROB)  # extra share undone by 10x compensation
     drift: float = _f(0.002, "1/day", **PROB)  # daily reversion towards the initial mean
     noise_sd: float = _f(0.0, "trust units/day", ge=0.0)  # daily idiosyncratic noise in platform trust
 
@@ -58,7 +58,7 @@ class ConsumersConfig:
     trust_init_conc: float = _f(20.0, "beta concentration", gt=0.0)
     price_sens_mean: float = _f(1.4, "utility per log-yuan", ge=0.0)
     price_sens_sd: float = _f(0.35, "log-normal sd", ge=0.0)
-    gap_tol_mean: float = _f(0.08, "quality units", ge=0.0)
+    gap_tol_mean: float = _f(0.12, "quality units", ge=0.0)
     gap_tol_sd: float = _f(0.04, "quality units", ge=0.0)
     brand_affinity_mean: float = _f(0.5, "utility", ge=0.0)
     brand_affinity_sd: float = _f(0.3, "utility", ge=0.0)
@@ -88,7 +88,6 @@ class ChoiceConfig:
     intercept: float = _f(-4.2, "utility")
     w_trust: float = _f(3.0, "utility per trust unit")
     w_quality: float = _f(2.0, "utility per quality unit")
-    w_awareness: float = _f(1.0, "utility")
     w_guarantee: float = _f(0.15, "utility per active guarantee")
     w_persona: float = _f(0.8, "utility per persona unit")
     w_segment_fit: float = _f(0.6, "utility")
@@ -105,7 +104,7 @@ class HostsConfig:
     tier_broadcast_prob: list[float] = _f([0.6, 0.5, 0.4], "1/day")
     tier_popularity: list[float] = _f([40.0, 6.0, 1.0], "relative follow attraction")
     persona_mean: float = _f(0.5, "persona units", **PROB)
-    slate_size: int = _f(3, "sellers carried", ge=1)
+    slate_size: int = _f(5, "sellers carried", ge=1)
     candidates: int = _f(40, "sellers scanned per review", ge=1)
     review_days: float = _f(7.0, "mean days between slate reviews", ge=1.0)
     refund_penalty: float = _f(4.0, "score penalty per refund rate", ge=0.0)
@@ -121,17 +120,18 @@ class MerchantsConfig:
     price_sd: float = _f(0.6, "log-normal sd", ge=0.0)
     quality_a: float = _f(3.0, "beta a", gt=0.0)
     quality_b: float = _f(3.0, "beta b", gt=0.0)
-    inflation_mean: float = _f(0.08, "quality units", ge=0.0)  # claim inflation (exaggeration)
+    inflation_mean: float = _f(0.04, "quality units", ge=0.0)  # claim inflation (exaggeration)
     fraud_share: float = _f(0.03, "share", **PROB)  # fraud rings selling counterfeits
     fraud_inflation: float = _f(0.35, "quality units", ge=0.0)
     counterfeit_quality: float = _f(0.15, "quality units", **PROB)
     delivery_sd: float = _f(0.08, "quality units", ge=0.0)
     unit_cost_share: float = _f(0.55, "share of price", **PROB)
-    fixed_cost: float = _f(30.0, "yuan/day at model scale", ge=0.0)
+    fixed_cost: float = _f(4.0, "yuan/day at model scale", ge=0.0)
     return_loss_share: float = _f(0.2, "share of unit cost lost per return", **PROB)
     exit_patience: int = _f(60, "days of losses before exit", ge=1)
     profit_memory: float = _f(30.0, "days (EWMA horizon)", ge=1.0)
-    entry_rate: float = _f(0.5, "new merchants/day", ge=0.0)
+    entry_rate: float = _f(2.0, "new merchants/day", ge=0.0)
+    store_share: float = _f(0.05, "share running their own store broadcast", **PROB)
     segment_fit_sd: float = _f(0.5, "fit sd", ge=0.0)
 
 

@@ -1,0 +1,1 @@
+"""The market's actors: vectorised books of state plus thin Mesa agent views."""

@@ -1,0 +1,109 @@
+"""Consumers ("laotie"): a struct of numpy arrays, one row per simulated consumer.
+
+Consumers are not Mesa agents: at 1e5-1e6 of them a day must be a handful of
+vectorised operations.  Arrays are preallocated to ``capacity`` rows and every
+trait of every slot, including the slots that arrivals will fill later, is drawn
+at initialisation, so a consumer's traits and per-day draws do not depend on how
+many others have arrived (common random numbers across policy arms).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.config import ConsumersConfig
+from sim.rng import Streams
+
+NEVER = -(10**6)  # "day" of an event that has not happened
+
+
+def _mean_lognormal(rng: np.random.Generator, mean: float, sd: float, size: int) -> np.ndarray:
+    """Log-normal draws with the given arithmetic mean and log-scale sd."""
+    return mean * rng.lognormal(-0.5 * sd * sd, sd, size)
+
+
+class Consumers:
+    """Traits and state of the consumer population."""
+
+    def __init__(self, cfg: ConsumersConfig, streams: Streams) -> None:
+        self.cfg = cfg
+        cap = int(math.ceil(cfg.n * cfg.capacity_factor))
+        self.capacity = cap
+        self.n = cfg.n  # slots in use (active or churned)
+        rng = streams.get("init.consumers")
+        seg = np.asarray(cfg.segments, dtype=float)
+        self.segment = rng.choice(len(seg), size=cap, p=seg / seg.sum()).astype(np.int8)
+        self.price_sens = _mean_lognormal(rng, cfg.price_sens_mean, cfg.price_sens_sd, cap)
+        self.gap_tol = np.clip(rng.normal(cfg.gap_tol_mean, cfg.gap_tol_sd, cap), 0.0, None)
+        self.brand_affinity = np.clip(rng.normal(cfg.brand_affinity_mean, cfg.brand_affinity_sd, cap), 0.0, None)
+        self.views = _mean_lognormal(rng, cfg.views_mean, cfg.views_sd, cap)
+        self.budget = _mean_lognormal(rng, cfg.budget_mean, cfg.budget_sd, cap)
+        m, k = cfg.trust_init_mean, cfg.trust_init_conc
+        self.trust0 = np.clip(rng.beta(max(m * k, 1e-9), max((1 - m) * k, 1e-9), cap), 0.0, 1.0)
+        self.wallet = self.budget * rng.uniform(0.0, cfg.wallet_cap_days, cap)
+        self.trust = self.trust0.copy()
+        self.active = np.zeros(cap, dtype=bool)
+        self.active[: self.n] = True
+        self.joined = np.full(cap, NEVER, dtype=np.int32)
+        self.joined[: self.n] = 0
+        self.churned_on = np.full(cap, NEVER, dtype=np.int32)
+        self.last_buy = np.full(cap, NEVER, dtype=np.int32)
+        self.prev_buy = np.full(cap, NEVER, dtype=np.int32)  # second most recent order day
+        self.orders = np.zeros(cap, dtype=np.int32)
+        self.cheated = np.zeros(cap, dtype=np.int32)
+        self.capacity_reached = False
+
+    # ------------------------------------------------------------------ dynamics
+    def arrive(self, rng: np.random.Generator, trust_ratio: float, day: int) -> np.ndarray:
+        """New consumers: Poisson(rate * n0 * trust_ratio**elasticity); returns their slots."""
+        c = self.cfg
+        lam = c.arrival_rate * c.n * trust_ratio ** c.arrival_trust_elasticity
+        k = int(rng.poisson(lam))
+        free = self.capacity - self.n
+        if k > free:
+            k, self.capacity_reached = free, True
+        idx = np.arange(self.n, self.n + k)
+        self.active[idx] = True
+        self.joined[idx] = day
+        self.n += k
+        return idx
+
+    def refill_wallets(self) -> None:
+        """Daily budget accrues into the wallet up to ``wallet_cap_days`` of budget."""
+        np.minimum(self.wallet + self.budget, self.budget * self.cfg.wallet_cap_days, out=self.wallet)
+
+    def view_factor(self, trust_ref: float) -> np.ndarray:
+        """Viewing intensity relative to its trait: rises with platform trust (elasticity)."""
+        f = np.power(self.trust / trust_ref, self.cfg.view_trust_elasticity)
+        f *= self.views
+        f[~self.active] = 0.0
+        return f
+
+    def record_orders(self, buyers: np.ndarray, counts: np.ndarray, day: int) -> None:
+        """Update the purchase-history summary of ``buyers`` who placed ``counts`` orders today."""
+        two = counts >= 2
+        self.prev_buy[buyers] = np.where(two, day, self.last_buy[buyers])
+        self.last_buy[buyers] = day
+        self.orders[buyers] += counts.astype(np.int32)
+
+    def churn(self, rng: np.random.Generator, cheated_today: np.ndarray, day: int) -> np.ndarray:
+        """Churn hazard: base (doubled below the trust threshold) plus a hit per cheated order."""
+        c = self.cfg
+        n = self.n
+        u = rng.random(n)  # a prefix of the stream: consumer i's draw does not depend on n
+        trust = self.trust[:n]
+        base = np.where(trust < c.churn_trust_threshold, 2.0 * c.base_churn, c.base_churn)
+        p = 1.0 - (1.0 - base) * np.power(1.0 - c.cheated_churn, cheated_today)
+        idx = np.flatnonzero(self.active[:n] & (u < p))
+        self.active[idx] = False
+        self.churned_on[idx] = day
+        return idx
+
+    def repurchase_rate(self, day: int, window: int = 90) -> float:
+        """Share of consumers with an order in the last ``window`` days who ordered more than once."""
+        lo = day - window + 1
+        buyers = np.count_nonzero(self.last_buy[: self.n] >= lo)
+        repeat = np.count_nonzero(self.prev_buy[: self.n] >= lo)
+        return repeat / buyers if buyers else 0.0

@@ -1,0 +1,157 @@
+"""Sellers: white-label merchants now, brands and upgraded "new brands" later.
+
+All sellers live in one :class:`Sellers` book, distinguished by ``kind``, so
+traffic, choice, delivery and accounting treat every seller type alike and a
+new type is a new ``kind`` code plus its own entry and strategy rules, not a
+parallel code path.  :class:`SellerAgent` is a thin Mesa view of one row.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import mesa
+import numpy as np
+
+from sim.agents.book import Book
+from sim.config import MerchantsConfig
+
+
+class Kind(IntEnum):
+    """Seller type, the accounting dimension ``seller type``."""
+
+    WHITE_LABEL = 0
+    BRAND = 1
+    NEW_BRAND = 2
+
+
+KIND_NAMES = tuple(k.name.lower() for k in Kind)
+
+#: Cohort codes: present at start, organic entrant, then entry wave k is ``ENTRY_WAVE + k``.
+INITIAL, ORGANIC, ENTRY_WAVE = 0, 1, 2
+
+
+class Sellers(Book):
+    """Traits, state and running statistics of every seller ever in the market."""
+
+    def __init__(self, capacity: int, n_segments: int) -> None:
+        super().__init__(capacity)
+        self.n_segments = n_segments
+        self.column("kind", np.int8)
+        self.column("cohort", np.int16)
+        self.column("active", bool, False)
+        self.column("entered", np.int32)
+        self.column("exited", np.int32, -1)
+        self.column("fraud", bool, False)  # a fraud ring selling counterfeits
+        self.column("banned", bool, False)
+        self.column("price", np.float64)  # yuan
+        self.column("quality", np.float64)  # true mean delivered quality in [0, 1]
+        self.column("claim", np.float64)  # claimed quality (quality + inflation)
+        self.column("unit_cost", np.float64)  # yuan per unit sold
+        self.column("fit", np.float64, 0.0, width=n_segments)  # appeal to each audience segment
+        self.column("store_host", np.int32, -1)  # its own broadcasting account, if any
+        self.column("demoted_until", np.int32, -1)
+        # running statistics: exponentially weighted daily means
+        self.column("ew_views", np.float64)
+        self.column("ew_orders", np.float64)
+        self.column("ew_refunds", np.float64)
+        self.column("ew_profit", np.float64)
+        self.column("loss_days", np.int32)
+        # cumulative totals
+        self.column("gmv", np.float64)  # yuan at model scale
+        self.column("profit", np.float64)
+        self.column("orders", np.int64)
+
+    def add(self, day: int, kind: Kind, cohort: int, traits: dict[str, np.ndarray]) -> np.ndarray:
+        """Enter ``len(traits['price'])`` sellers with the given traits; returns their ids."""
+        k = len(traits["price"])
+        idx = self.append(k)
+        self.kind[idx] = kind
+        self.cohort[idx] = cohort
+        self.active[idx] = True
+        self.entered[idx] = day
+        for name, values in traits.items():
+            getattr(self, name)[idx] = values
+        return idx
+
+    def exit(self, idx: np.ndarray, day: int, banned: bool = False) -> None:
+        """Remove sellers from the market (losses or a ban)."""
+        self.active[idx] = False
+        self.exited[idx] = day
+        if banned:
+            self.banned[idx] = True
+
+    def refund_rate(self) -> np.ndarray:
+        """Smoothed refund rate (one prior refund in twenty orders)."""
+        n = self.n
+        return (self.ew_refunds[:n] + 0.05) / (self.ew_orders[:n] + 1.0)
+
+    def conversion(self) -> np.ndarray:
+        """Smoothed orders per view (prior: 2 orders in 100 views)."""
+        n = self.n
+        return (self.ew_orders[:n] + 0.02) / (self.ew_views[:n] + 1.0)
+
+
+def white_label_traits(cfg: MerchantsConfig, rng: np.random.Generator, k: int, n_segments: int) -> dict[str, np.ndarray]:
+    """Draw ``k`` white-label merchants: cheap, uneven quality, inflated claims, a few frauds."""
+    price = cfg.price_median * rng.lognormal(0.0, cfg.price_sd, k)
+    quality = rng.beta(cfg.quality_a, cfg.quality_b, k)
+    inflation = rng.exponential(cfg.inflation_mean, k) if cfg.inflation_mean > 0 else np.zeros(k)
+    fraud = rng.random(k) < cfg.fraud_share
+    claim = np.where(fraud, quality + cfg.fraud_inflation, quality + inflation)
+    quality = np.where(fraud, cfg.counterfeit_quality, quality)
+    fit = rng.normal(0.0, cfg.segment_fit_sd, (k, n_segments))
+    return {
+        "price": price,
+        "quality": quality,
+        "claim": claim,
+        "fraud": fraud,
+        "unit_cost": cfg.unit_cost_share * price,
+        "fit": fit,
+    }
+
+
+class SellerAgent(mesa.Agent):
+    """A Mesa view of one seller; its state lives in the :class:`Sellers` book."""
+
+    def __init__(self, model: mesa.Model, index: int) -> None:
+        super().__init__(model)
+        self.index = int(index)
+
+    @property
+    def _book(self) -> Sellers:
+        return self.model.sellers
+
+    @property
+    def kind(self) -> str:
+        return KIND_NAMES[self._book.kind[self.index]]
+
+    @property
+    def active(self) -> bool:
+        return bool(self._book.active[self.index])
+
+    @property
+    def price(self) -> float:
+        return float(self._book.price[self.index])
+
+    @property
+    def quality(self) -> float:
+        return float(self._book.quality[self.index])
+
+    @property
+    def claim(self) -> float:
+        return float(self._book.claim[self.index])
+
+    @property
+    def fraud(self) -> bool:
+        return bool(self._book.fraud[self.index])
+
+    @property
+    def gmv(self) -> float:
+        """Cumulative GMV in yuan at platform scale."""
+        return float(self._book.gmv[self.index]) * self.model.cfg.consumers.scale
+
+    @property
+    def profit(self) -> float:
+        """Cumulative profit in yuan at platform scale."""
+        return float(self._book.profit[self.index]) * self.model.cfg.consumers.scale

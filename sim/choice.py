@@ -1,0 +1,49 @@
+"""The purchase decision: a binary logit of buying the item on screen against the outside option.
+
+For a view of seller ``s`` by consumer ``i`` in room ``h``::
+
+    U = intercept + w_trust * T + w_quality * claim_s + w_guarantee * G
+        + w_persona * persona_h + w_segment_fit * fit_{s, seg_i}
+        + brand_affinity_i * [s is a brand] - price_sens_i * log(price_s)
+    P(buy) = 1 / (1 + exp(-U))
+
+``T`` is platform trust in the public domain and a mix
+``(1 - w) * platform + w * host`` trust in the private domain.  A buy is
+an *intent*: it still has to fit the consumer's budget.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config import ChoiceConfig
+
+
+def buy_probability(cfg: ChoiceConfig, trust: np.ndarray, claim: np.ndarray, persona: np.ndarray,
+                    fit: np.ndarray, brand_term: np.ndarray, price_sens: np.ndarray, log_price: np.ndarray,
+                    n_guarantees: int) -> np.ndarray:
+    """Logit purchase probability of each view (arrays aligned per view)."""
+    u = cfg.intercept + cfg.w_guarantee * n_guarantees
+    u = u + cfg.w_trust * trust + cfg.w_quality * claim + cfg.w_persona * persona
+    u += cfg.w_segment_fit * fit + brand_term - price_sens * log_price
+    return 0.5 * (1.0 + np.tanh(0.5 * u))  # the logistic function, overflow-free
+
+
+def budget_gate(rng: np.random.Generator, consumer: np.ndarray, price: np.ndarray,
+                wallet: np.ndarray) -> np.ndarray:
+    """Which purchase intents go through: each consumer buys in random order until money runs out.
+
+    Returns a boolean mask over intents.  Vectorised as a segmented cumulative
+    sum of prices within each consumer after a random shuffle.
+    """
+    if consumer.size == 0:
+        return np.zeros(0, dtype=bool)
+    order = np.lexsort((rng.random(consumer.size), consumer))
+    c, p = consumer[order], price[order]
+    csum = np.cumsum(p)
+    start = np.r_[True, c[1:] != c[:-1]]
+    base = np.maximum.accumulate(np.where(start, csum - p, 0.0))  # spend before this consumer's first intent
+    ok_sorted = (csum - base) <= wallet[c] + 1e-9
+    ok = np.empty(consumer.size, dtype=bool)
+    ok[order] = ok_sorted
+    return ok

@@ -1,0 +1,64 @@
+"""Writing a run's results: atomically, next to its resolved configuration.
+
+Every file is written to a temporary name in the same folder and renamed into
+place (``os.replace`` is atomic on POSIX), so an interrupted run never leaves a
+truncated ``metrics.csv`` or ``summary.json`` behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import yaml
+
+from sim.metrics import METRICS
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path`` then rename it to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_json(path: Path, data: Any) -> Path:
+    return write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def write_csv(path: Path, frame: pd.DataFrame, index: bool = True) -> Path:
+    return write_atomic(path, lambda p: frame.to_csv(p, index=index, float_format="%.10g"))
+
+
+def write_yaml(path: Path, data: dict[str, Any]) -> Path:
+    return write_text(path, yaml.safe_dump(data, sort_keys=False))
+
+
+def summarise(metrics: pd.DataFrame) -> dict[str, float]:
+    """Year totals of flow metrics (``*_total``), end-of-run levels of stocks and rates (``*_final``)."""
+    out: dict[str, float] = {}
+    for name, unit in METRICS.items():
+        col = metrics[name]
+        if unit.endswith("/day"):
+            out[f"{name}_total"] = float(col.sum())
+        else:
+            out[f"{name}_final"] = float(col.iloc[-1])
+            if "share" in unit or "trust" in unit:
+                out[f"{name}_mean"] = float(col.mean())
+    return out
