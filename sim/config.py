@@ -38,11 +38,14 @@ PROB = {"ge": 0.0, "le": 1.0}
 class TrustConfig:
     """Trust dynamics shared by platform trust and host trust."""
 
-    gain: float = _f(0.06, "1/order", **PROB)  # step towards 1 after a satisfying order
+    gain: float = _f(0.08, "1/order", **PROB)  # step towards 1 after a satisfying order
     loss_aversion: float = _f(2.25, "ratio", ge=1.0)  # loss step = gain * loss_aversion
     refund_relief: float = _f(0.5, "share", **PROB)  # share of the trust loss a refund undoes
     compensation_relief: float = _f(0.3, "share", **PROB)  # extra share undone by 10x compensation
-    drift: float = _f(0.002, "1/day", **PROB)  # daily reversion towards the initial mean
+    drift: float = _f(0.005, "1/day", **PROB)  # daily reversion towards each consumer's initial trust
+    word_of_mouth: float = _f(0.005, "trust units/day per unit of satisfaction gap", ge=0.0)
+    satisfaction_ref: float = _f(0.85, "share of orders meeting expectation", **PROB)  # neutral reputation
+    reputation_memory: float = _f(30.0, "days (EWMA horizon)", ge=1.0)
     noise_sd: float = _f(0.0, "trust units/day", ge=0.0)  # daily idiosyncratic noise in platform trust
 
 
@@ -85,7 +88,7 @@ class ConsumersConfig:
 class ChoiceConfig:
     """Binary-logit purchase rule for a viewer facing the item on screen."""
 
-    intercept: float = _f(-4.2, "utility")
+    intercept: float = _f(-5.0, "utility")
     w_trust: float = _f(3.0, "utility per trust unit")
     w_quality: float = _f(2.0, "utility per quality unit")
     w_guarantee: float = _f(0.15, "utility per active guarantee")

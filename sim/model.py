@@ -44,6 +44,8 @@ class MarketModel(mesa.Model):
         self.day = 0
         self.n_segments = len(cfg.consumers.segments)
         self.trust_ref = cfg.consumers.trust_init_mean
+        #: Smoothed platform-wide share of orders that met expectation (word of mouth).
+        self.reputation = cfg.consumers.trust.satisfaction_ref
         self.consumers = Consumers(cfg.consumers, self.streams)
         self.sellers = Sellers(2 * cfg.merchants.n + 64, self.n_segments)
         self.hosts = Hosts(cfg.hosts.n + int(cfg.merchants.n * cfg.merchants.store_share) + 64,
@@ -89,13 +91,14 @@ class MarketModel(mesa.Model):
         return ids
 
     def _init_follows(self) -> None:
-        """Each initial consumer follows Poisson(follows_init) hosts, picked by popularity."""
+        """Each initial consumer follows Poisson(follows_init) talent hosts, picked by popularity."""
         c, rng = self.cfg.consumers, self.streams.get("init.follows")
         n = self.consumers.n
         k = rng.poisson(c.follows_init, n)
         who = np.repeat(np.arange(n), k)
-        pop = self.hosts.popularity[: self.hosts.n]
-        host = rng.choice(self.hosts.n, size=who.size, p=pop / pop.sum())
+        talent = np.flatnonzero(~self.hosts.is_store)  # stores start without followers
+        pop = self.hosts.popularity[talent]
+        host = talent[rng.choice(talent.size, size=who.size, p=pop / pop.sum())]
         m = c.host_trust_init_mean
         conc = c.trust_init_conc
         trust = rng.beta(max(m * conc, 1e-9), max((1 - m) * conc, 1e-9), who.size)
@@ -217,7 +220,8 @@ class MarketModel(mesa.Model):
         n_good = np.bincount(oc[~cheated], minlength=n)
         lk = np.bincount(oc[cheated], weights=log_keep[cheated], minlength=n)
         t = trust_rules.update(C.trust[:n], n_good, lk, tc.gain)
-        trust_rules.drift(t, C.trust0[:n], tc.drift, out=t)
+        self.reputation = trust_rules.update_reputation(self.reputation, int((~cheated).sum()), oc.size, tc)
+        trust_rules.drift(t, C.trust0[:n], tc, self.reputation, out=t)
         if tc.noise_sd > 0:
             t += tc.noise_sd * self.streams.get("trust_noise", d).standard_normal(n)
         C.trust[:n] = np.where(C.active[:n], np.clip(t, 0.0, 1.0), C.trust[:n])
@@ -237,7 +241,8 @@ class MarketModel(mesa.Model):
         unfollow[e[pe & cheated & (u[1] < cfg.consumers.unfollow_prob)]] = True
         F.remove(unfollow)
         self.events["follows"] = F.add(oc[pub_good], o["room"][pub_good],
-                                       C.trust[oc[pub_good]] * cfg.consumers.host_trust_init_mean / self.trust_ref)
+                                       np.minimum(1.0, C.trust[oc[pub_good]] * cfg.consumers.host_trust_init_mean
+                                                  / self.trust_ref))
         self.events["unfollows"] = int(unfollow.sum())
         # churn
         cheated_today = np.bincount(oc[cheated], minlength=n)

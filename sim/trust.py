@@ -4,7 +4,9 @@ A satisfying order moves trust a step ``gain`` towards 1; a cheating order
 moves it towards 0 by ``gain * loss_aversion`` (losses weigh more than gains,
 Kahneman & Tversky's ~2.25), softened by a refund or compensation.  With
 ``n`` orders in a day the steps compound, so the update has a closed form and
-is applied to whole arrays at once.
+is applied to whole arrays at once.  Trust also forgets (drifts back to each
+consumer's initial level) and hears word of mouth: the platform's recent share of
+orders that met expectation moves everyone's platform trust a little each day.
 """
 
 from __future__ import annotations
@@ -26,6 +28,22 @@ def update(trust: np.ndarray, n_good: np.ndarray, log_keep: np.ndarray, gain: fl
     return after_good * np.exp(log_keep)
 
 
-def drift(trust: np.ndarray, anchor: np.ndarray, rate: float, out: np.ndarray | None = None) -> np.ndarray:
-    """Daily reversion towards each consumer's own anchor (forgetting)."""
-    return np.add(trust, rate * (anchor - trust), out=out)
+def drift(trust: np.ndarray, anchor: np.ndarray, cfg: TrustConfig, reputation: float,
+          out: np.ndarray | None = None) -> np.ndarray:
+    """Daily forgetting towards each consumer's anchor plus word of mouth.
+
+    ``t += drift * (anchor - t) + word_of_mouth * (reputation - satisfaction_ref)``:
+    consumers hear how others' orders went (``reputation``, the platform-wide
+    share of orders that met expectation, smoothed) even on days they do not buy.
+    """
+    step = cfg.word_of_mouth * (reputation - cfg.satisfaction_ref)
+    out = np.add(trust, cfg.drift * (anchor - trust), out=out)
+    out += step
+    return out
+
+
+def update_reputation(reputation: float, satisfied: int, orders: int, cfg: TrustConfig) -> float:
+    """EWMA of the share of orders that met expectation (unchanged on a day without orders)."""
+    if orders == 0:
+        return reputation
+    return reputation + (satisfied / orders - reputation) / cfg.reputation_memory

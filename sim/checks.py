@@ -1,0 +1,59 @@
+"""Conservation and consistency checks a run must pass every day (used by the tests).
+
+Call :func:`check_invariants` after any step; it raises
+:class:`~sim.ledger.AccountingError` naming the identity that failed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.ledger import FIELDS, AccountingError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.model import MarketModel
+
+
+def _require(ok: bool, what: str) -> None:
+    if not ok:
+        raise AccountingError(what)
+
+
+def check_invariants(model: MarketModel) -> None:
+    """Money, traffic and state identities of the model's current day."""
+    L, C, F, H, S = model.ledger, model.consumers, model.follows, model.hosts, model.sellers
+    for book, when in ((L.today, "today"), (L.total, "cumulative")):
+        gmv, parts = book[0], book[1:]
+        _require(np.array_equal(gmv, parts.sum(axis=0)),
+                 f"{when}: GMV != " + " + ".join(FIELDS[1:]))
+        _require(bool((book >= 0).all()), f"{when}: a negative money flow")
+    m = model.today
+    if model.day > 0:
+        _require(model.allocator.allocated == model.allocator.supplied, "impressions allocated != supplied")
+        _require(m["impressions_allocated"] == m["impressions_supplied"], "metrics: impressions allocated != supplied")
+        _require(abs(m["gmv"] - (m["merchant_revenue"] + m["host_commissions"] + m["platform_take"] + m["refunds"]))
+                 <= 1e-6 * max(1.0, m["gmv"]), "metrics: GMV split does not close")
+        by_kind = sum(m[k] for k in m if k in ("gmv_white_label", "gmv_brand", "gmv_new_brand"))
+        _require(abs(by_kind - m["gmv"]) <= 1e-6 * max(1.0, m["gmv"]), "GMV by seller type does not add up")
+        _require(abs(m["gmv_host_channel"] + m["gmv_self_broadcast"] - m["gmv"]) <= 1e-6 * max(1.0, m["gmv"]),
+                 "GMV by channel does not add up")
+        _require(abs(m["gmv_incumbent"] + m["gmv_entrant"] - m["gmv"]) <= 1e-6 * max(1.0, m["gmv"]),
+                 "GMV by cohort does not add up")
+    # host income and seller GMV are the ledger seen from each side
+    total_fen = L.total[0].sum()
+    _require(abs(S.gmv[: S.n].sum() * 100.0 - total_fen) <= 1e-6 * max(1.0, total_fen), "seller GMV != ledger GMV")
+    _require(abs(H.income[: H.n].sum() * 100.0 - L.total[FIELDS.index("commission")].sum()) <= 1e-6 * max(1.0, total_fen),
+             "host income != ledger commissions")
+    # state stays in its domain
+    n = C.n
+    _require(bool(((C.trust[:n] >= 0) & (C.trust[:n] <= 1)).all()), "platform trust outside [0, 1]")
+    _require(bool((C.wallet[:n] >= -1e-9).all()), "a negative wallet: budget overdrawn")
+    _require(bool(((F.trust >= 0) & (F.trust <= 1)).all()), "host trust outside [0, 1]")
+    _require(bool((np.diff(F.key) > 0).all()), "follow edges not unique and sorted")
+    _require(bool(C.active[F.consumer].all()) if len(F) else True, "a churned consumer still follows")
+    _require(bool((C.prev_buy[:n] <= C.last_buy[:n]).all()), "purchase history out of order")
+    slate = H.slate[: H.n]
+    carried = slate[slate >= 0]
+    _require(bool(S.active[carried].all()), "a host carries a seller that left the market")

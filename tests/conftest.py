@@ -1,0 +1,47 @@
+"""Shared helpers: every run a test makes is checked against the model's invariants every day."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from sim import MarketModel
+from sim.checks import check_invariants
+
+#: A small market that still has every mechanism at work (a few seconds per year).
+SMALL: dict[str, Any] = {
+    "consumers": {"n": 4000},
+    "hosts": {"n": 150},
+    "merchants": {"n": 300, "entry_rate": 0.3},
+}
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def simulate(days: int = 60, **overrides: Any) -> tuple[MarketModel, pd.DataFrame]:
+    """Build a small market, step it ``days`` times checking invariants daily; return model and metrics."""
+    model = MarketModel(**merge(SMALL, {"days": days, **overrides}))
+    check_invariants(model)
+    for _ in range(days):
+        model.step()
+        check_invariants(model)
+    return model, model.datacollector.get_model_vars_dataframe()
+
+
+@functools.lru_cache(maxsize=None)
+def _cached(days: int, seed: int) -> tuple[MarketModel, pd.DataFrame]:
+    return simulate(days, seed=seed)
+
+
+@pytest.fixture(scope="session")
+def small_run() -> tuple[MarketModel, pd.DataFrame]:
+    """One 120-day small market shared by read-only tests."""
+    return _cached(120, 7)
