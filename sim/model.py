@@ -216,23 +216,18 @@ class MarketModel(mesa.Model):
         n = C.n
         cheated, oc = o["cheated"], o["consumer"]
         log_keep = trust_rules.loss_log_keep(tc, o["refunded"], o["compensated"])
-        # platform trust: every order counts
-        n_good = np.bincount(oc[~cheated], minlength=n)
-        lk = np.bincount(oc[cheated], weights=log_keep[cheated], minlength=n)
-        t = trust_rules.update(C.trust[:n], n_good, lk, tc.gain)
+        # platform trust: every order counts (updated only where there were orders)
+        self._learn_from_orders(C.trust, oc, cheated, log_keep, tc.gain)
         self.reputation = trust_rules.update_reputation(self.reputation, int((~cheated).sum()), oc.size, tc)
+        t = C.trust[:n]  # a view: forgetting and word of mouth apply in place
         trust_rules.drift(t, C.trust0[:n], tc, self.reputation, out=t)
         if tc.noise_sd > 0:
             t += tc.noise_sd * self.streams.get("trust_noise", d).standard_normal(n)
-        C.trust[:n] = np.where(C.active[:n], np.clip(t, 0.0, 1.0), C.trust[:n])
+        np.clip(t, 0.0, 1.0, out=t)
         # host trust: orders through a followed host's room in the private domain
         e = o["edge"]
         pe = e >= 0
-        if pe.any():
-            ne = len(F)
-            good = np.bincount(e[pe & ~cheated], minlength=ne)
-            lke = np.bincount(e[pe & cheated], weights=log_keep[pe & cheated], minlength=ne)
-            F.trust = np.clip(trust_rules.update(F.trust, good, lke, tc.gain), 0.0, 1.0)
+        self._learn_from_orders(F.trust, e[pe], cheated[pe], log_keep[pe], tc.gain)
         # follows: satisfied public-domain buyers may follow the room; cheated followers may leave
         rng = self.streams.get("follow", d)
         u = rng.random((2, oc.size))
@@ -249,6 +244,17 @@ class MarketModel(mesa.Model):
         gone = C.churn(self.streams.get("churn", d), cheated_today, d)
         F.remove_consumers(gone)
         self.events["churned"] = gone.size
+
+    @staticmethod
+    def _learn_from_orders(trust: np.ndarray, who: np.ndarray, cheated: np.ndarray, log_keep: np.ndarray,
+                           gain: float) -> None:
+        """Apply the day's satisfying and cheating orders of each ``who`` to ``trust`` in place."""
+        if who.size == 0:
+            return
+        ids, inv = np.unique(who, return_inverse=True)
+        good = np.bincount(inv[~cheated], minlength=ids.size)
+        keep = np.bincount(inv[cheated], weights=log_keep[cheated], minlength=ids.size)
+        trust[ids] = np.clip(trust_rules.update(trust[ids], good, keep, gain), 0.0, 1.0)
 
     def _seller_outcomes(self, d: int, v: dict[str, np.ndarray], o: dict[str, np.ndarray]) -> None:
         """Running statistics, income, profit and loss-driven exit of sellers and hosts."""

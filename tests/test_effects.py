@@ -6,8 +6,8 @@ import numpy as np
 
 from conftest import simulate
 
-SEEDS = (1, 2, 3)
-DAYS = 120
+SEEDS = (1, 2, 3, 4)
+DAYS = 180  # trust responds over months: consumers buy a few times a quarter
 N = {"n": 10000}  # large enough that a 90-day repurchase rate is not dominated by sampling noise
 
 

@@ -95,8 +95,9 @@ class Consumers:
         u = rng.random(n)  # a prefix of the stream: consumer i's draw does not depend on n
         trust = self.trust[:n]
         base = np.where(trust < c.churn_trust_threshold, 2.0 * c.base_churn, c.base_churn)
-        p = 1.0 - (1.0 - base) * np.power(1.0 - c.cheated_churn, cheated_today)
-        idx = np.flatnonzero(self.active[:n] & (u < p))
+        hit = np.flatnonzero(cheated_today)  # few consumers: keep the power off the whole population
+        base[hit] = 1.0 - (1.0 - base[hit]) * np.power(1.0 - c.cheated_churn, cheated_today[hit])
+        idx = np.flatnonzero(self.active[:n] & (u < base))
         self.active[idx] = False
         self.churned_on[idx] = day
         return idx
