@@ -16,17 +16,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.agents.sellers import Sellers
 from sim.config import ChoiceConfig
 
 
-def buy_probability(cfg: ChoiceConfig, trust: np.ndarray, claim: np.ndarray, persona: np.ndarray,
-                    fit: np.ndarray, brand_term: np.ndarray, price_sens: np.ndarray, log_price: np.ndarray,
-                    n_guarantees: int) -> np.ndarray:
-    """Logit purchase probability of each view (arrays aligned per view)."""
-    u = cfg.intercept + cfg.w_guarantee * n_guarantees
-    u = u + cfg.w_trust * trust + cfg.w_quality * claim + cfg.w_persona * persona
-    u += cfg.w_segment_fit * fit + brand_term - price_sens * log_price
-    return 0.5 * (1.0 + np.tanh(0.5 * u))  # the logistic function, overflow-free
+def seller_utility(cfg: ChoiceConfig, sellers: Sellers) -> np.ndarray:
+    """The seller part of utility for each audience segment: ``w_quality * claim + w_segment_fit * fit``."""
+    n = sellers.n
+    return cfg.w_quality * sellers.claim[:n, None] + cfg.w_segment_fit * sellers.fit[:n]
+
+
+def buy_probability(cfg: ChoiceConfig, trust: np.ndarray, seller_term: np.ndarray, room_term: np.ndarray,
+                    price_sens: np.ndarray, log_price: np.ndarray, n_guarantees: int) -> np.ndarray:
+    """Logit purchase probability of each view (arrays aligned per view; ``seller_term`` is reused)."""
+    u = seller_term
+    u += cfg.intercept + cfg.w_guarantee * n_guarantees
+    u += cfg.w_trust * trust
+    u += room_term
+    u -= price_sens * log_price
+    u *= 0.5
+    np.tanh(u, out=u)
+    u += 1.0
+    u *= 0.5  # the logistic function 1 / (1 + exp(-U)) written overflow-free
+    return u
 
 
 def budget_gate(rng: np.random.Generator, consumer: np.ndarray, price: np.ndarray,

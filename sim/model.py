@@ -19,12 +19,12 @@ from sim.agents.consumers import Consumers
 from sim.agents.follows import FollowGraph
 from sim.agents.hosts import HostAgent, Hosts, talent_traits
 from sim.agents.sellers import INITIAL, ORGANIC, Kind, SellerAgent, Sellers, white_label_traits
-from sim.choice import budget_gate, buy_probability
+from sim.choice import budget_gate, buy_probability, seller_utility
 from sim.config import SimConfig, make_config
 from sim.ledger import CHANNELS, Ledger
 from sim.metrics import METRICS, daily_metrics
 from sim.rng import Streams
-from sim.traffic import Allocator, Boost, match_viewers, rule_scores
+from sim.traffic import Allocator, Boost, rule_scores
 
 
 class MarketModel(mesa.Model):
@@ -157,10 +157,10 @@ class MarketModel(mesa.Model):
         local = {h: i for i, h in enumerate(live)} if self.boosts else {}
         boosts = [Boost(b.name, np.array([local[h] for h in b.rooms if h in local], dtype=np.int64),
                         b.impressions) for b in self.boosts]
-        counts = self.allocator.allocate(rng, int(demand.sum()), weights, boosts)
+        pub_c, slot = self.allocator.allocate(rng, demand, weights, boosts)
+        pub_h = live[slot]
         for b, lb in zip(self.boosts, boosts):
             b.granted = lb.granted
-        pub_c, pub_h = match_viewers(rng, demand, live, counts)
         consumer = np.concatenate([ec[edge], pub_c])
         room = np.concatenate([eh[edge], pub_h])
         # which of the room's items is on screen when the viewer enters
@@ -178,14 +178,16 @@ class MarketModel(mesa.Model):
         """Choice, budget, delivery, settlement and booking of the day's orders."""
         cfg, C, S, H, F = self.cfg, self.consumers, self.sellers, self.hosts, self.follows
         c, s, h = v["consumer"], v["seller"], v["room"]
-        trust = C.trust[c].copy()
+        trust = C.trust[c]
         priv = v["private"]
         w = cfg.choice.private_host_weight
         trust[priv] = (1.0 - w) * trust[priv] + w * F.trust[v["edge"][priv]]
-        brand_term = np.where(S.kind[s] != Kind.WHITE_LABEL, C.brand_affinity[c], 0.0)
-        p = buy_probability(cfg.choice, trust, S.claim[s], H.persona[h], S.fit[s, C.segment[c]],
-                            brand_term, C.price_sens[c], np.log(S.price[s]),
-                            plat.active_guarantees(cfg.platform))
+        table = seller_utility(cfg.choice, S)  # (seller, segment): a small table, one gather per view
+        seller_term = table.ravel()[s * table.shape[1] + C.segment[c]]
+        branded = np.flatnonzero(S.kind[s] != Kind.WHITE_LABEL)
+        seller_term[branded] += C.brand_affinity[c[branded]]
+        p = buy_probability(cfg.choice, trust, seller_term, cfg.choice.w_persona * H.persona[h],
+                            C.price_sens[c], np.log(S.price[: S.n])[s], plat.active_guarantees(cfg.platform))
         intent = np.flatnonzero(self.streams.get("choice", d).random(c.size) < p)
         price = S.price[s[intent]]
         ok = budget_gate(self.streams.get("budget", d), c[intent], price, C.wallet)

@@ -7,11 +7,11 @@ rooms in two passes:
 
 1. **boosts** (traffic grants, entry support: :class:`Boost`) are carved out
    first, each up to its budget and never more than is left;
-2. the remainder is split by the allocation **rule**'s weights with one
-   multinomial draw (O(rooms), no per-impression search).
+2. every other impression goes to a room drawn from the allocation **rule**'s
+   weights with a Walker alias table (O(1) per impression, no search).
 
-Impressions are then matched to the consumers who asked for them by a random
-permutation, so allocated impressions equal supplied impressions exactly.
+Each impression is served to the consumer who asked for it, so allocated
+impressions equal supplied impressions exactly.
 """
 
 from __future__ import annotations
@@ -72,34 +72,60 @@ class Allocator:
         w = w * demotion
         return w / w.sum()
 
-    def allocate(self, rng: np.random.Generator, supply: int, weights: np.ndarray,
-                 boosts: list[Boost] | tuple[Boost, ...] = ()) -> np.ndarray:
-        """Impressions per room (aligned with ``weights``); they sum to ``supply`` when any room is live."""
-        counts = np.zeros(weights.size, dtype=np.int64)
-        left = int(supply)
+    def allocate(self, rng: np.random.Generator, demand: np.ndarray, weights: np.ndarray,
+                 boosts: list[Boost] | tuple[Boost, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """Serve each demanded impression: returns (viewer, room) per impression.
+
+        ``demand[i]`` impressions are requested by viewer ``i``; rooms are
+        positions in ``weights``.  Boost impressions go to random impression
+        slots first (each boost up to its budget and what is left); every other
+        slot gets a room drawn from the rule's weights with an alias table
+        (O(1) per draw).  Allocated impressions equal supplied impressions.
+        """
+        supply = int(demand.sum()) if weights.size else 0  # nothing can be shown without a live room
+        viewers = np.repeat(np.arange(demand.size), demand) if supply else np.zeros(0, np.int64)
+        rooms = alias_draw(rng, *alias_table(weights), supply) if supply else np.zeros(0, np.int64)
+        left = supply
         self.boosted = 0
+        given = []
         for b in boosts:
             give = min(int(b.impressions), left) if b.rooms.size else 0
             if give > 0:
                 bw = np.ones(b.rooms.size) if b.weights is None else np.asarray(b.weights, float)
-                np.add.at(counts, b.rooms, rng.multinomial(give, bw / bw.sum()))
+                given.append(np.repeat(b.rooms, rng.multinomial(give, bw / bw.sum())))
             b.granted = give
             left -= give
             self.boosted += give
-        if weights.size and left > 0:
-            counts += rng.multinomial(left, weights)
-        elif left > 0:  # no live room: the impressions cannot be shown
-            supply -= left
-        self.supplied = int(supply)
-        self.allocated = int(counts.sum())
-        return counts
+        if self.boosted:
+            rooms[rng.choice(supply, size=self.boosted, replace=False)] = np.concatenate(given)
+        self.supplied = supply
+        self.allocated = int(rooms.size)
+        return viewers, rooms
 
 
-def match_viewers(rng: np.random.Generator, demand: np.ndarray, rooms: np.ndarray,
-                  counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pair each demanded impression (consumer repeated ``demand`` times) with an allocated room."""
-    viewers = np.repeat(np.arange(demand.size), demand)
-    shown = np.repeat(rooms, counts)
-    if shown.size != viewers.size:
-        viewers = viewers[: shown.size]  # only when no room was live
-    return viewers, shown[rng.permutation(shown.size)]
+def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table for probabilities ``p`` (Vose's O(K) construction).
+
+    The loop is over rooms (thousands), never over impressions (millions).
+    """
+    k = p.size
+    q = (np.asarray(p, float) * (k / p.sum())).tolist()
+    prob = [1.0] * k
+    alias = list(range(k))
+    small = [i for i, x in enumerate(q) if x < 1.0]
+    large = [i for i, x in enumerate(q) if x >= 1.0]
+    while small and large:
+        s, l = small.pop(), large.pop()
+        prob[s], alias[s] = q[s], l
+        q[l] += q[s] - 1.0
+        (small if q[l] < 1.0 else large).append(l)
+    return np.array(prob), np.array(alias, dtype=np.int64)
+
+
+def alias_draw(rng: np.random.Generator, prob: np.ndarray, alias: np.ndarray, size: int) -> np.ndarray:
+    """``size`` draws from an alias table with one uniform each."""
+    u = rng.random(size)
+    u *= prob.size
+    col = u.astype(np.int64)
+    u -= col  # the fractional part is itself uniform on [0, 1)
+    return np.where(u < prob[col], col, alias[col])

@@ -7,7 +7,7 @@ import pytest
 
 from sim.checks import check_invariants
 from sim.ledger import FIELDS, AccountingError, Ledger
-from sim.traffic import Allocator, Boost, match_viewers
+from sim.traffic import Allocator, Boost, alias_draw, alias_table
 from sim.config import PlatformConfig
 
 from conftest import simulate
@@ -47,13 +47,23 @@ def test_allocator_conserves_with_boosts():
     assert w.sum() == pytest.approx(1.0) and (w > 0).all()  # exploration reaches every live room
     big = Boost("grant", np.array([2]), 10**9)
     small = Boost("entry", np.array([0, 1]), 50)
-    counts = alloc.allocate(rng, 1000, w, [small, big])
-    assert counts.sum() == 1000 == alloc.allocated == alloc.supplied
+    demand = np.array([3, 0, 997])
+    viewers, rooms = alloc.allocate(rng, demand, w, [small, big])
+    assert viewers.size == rooms.size == 1000 == alloc.allocated == alloc.supplied
+    assert np.array_equal(np.bincount(viewers, minlength=3), demand)  # each viewer gets what it asked for
     assert small.granted == 50 and big.granted == 950  # never more than is left
+    counts = np.bincount(rooms, minlength=4)
     assert counts[2] >= 950 and counts[:2].sum() >= 50
-    viewers, rooms = match_viewers(rng, np.array([3, 0, 997]), np.arange(4), counts)
-    assert viewers.size == rooms.size == 1000
-    assert np.array_equal(np.bincount(rooms, minlength=4), counts)
+    viewers, rooms = alloc.allocate(rng, demand, np.zeros(0), [small])  # no live room: nothing shown
+    assert rooms.size == 0 == alloc.supplied == alloc.allocated
+
+
+def test_alias_table_draws_the_target_distribution():
+    p = np.array([0.5, 0.3, 0.15, 0.05, 0.0])
+    prob, alias = alias_table(p)
+    draws = alias_draw(np.random.default_rng(1), prob, alias, 400_000)
+    freq = np.bincount(draws, minlength=5) / draws.size
+    assert np.allclose(freq, p, atol=0.003) and freq[4] == 0
 
 
 def test_ledger_splits_each_order_exactly():

@@ -71,7 +71,7 @@ def test_purchase_probability_directions():
     one = np.ones(3)
 
     def p(trust=0.5, claim=0.5, price=40.0, g=3):
-        return buy_probability(cfg, trust * one, claim * one, 0.5 * one, 0 * one, 0 * one, 1.4 * one,
+        return buy_probability(cfg, trust * one, cfg.w_quality * claim * one, 0.5 * one, 1.4 * one,
                                np.log(price) * one, g)[0]
 
     assert p(trust=0.8) > p(trust=0.4)
