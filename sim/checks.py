@@ -33,8 +33,8 @@ def check_invariants(model: MarketModel) -> None:
     if model.day > 0:
         _require(model.allocator.allocated == model.allocator.supplied, "impressions allocated != supplied")
         _require(m["impressions_allocated"] == m["impressions_supplied"], "metrics: impressions allocated != supplied")
-        _require(abs(m["gmv"] - (m["merchant_revenue"] + m["host_commissions"] + m["platform_take"] + m["refunds"]))
-                 <= 1e-6 * max(1.0, m["gmv"]), "metrics: GMV split does not close")
+        split = m["merchant_revenue"] + m["host_commissions"] + m["platform_take"] + m["sp_fees"] + m["refunds"]
+        _require(abs(m["gmv"] - split) <= 1e-6 * max(1.0, m["gmv"]), "metrics: GMV split does not close")
         by_kind = sum(m[k] for k in m if k in ("gmv_white_label", "gmv_brand", "gmv_new_brand"))
         _require(abs(by_kind - m["gmv"]) <= 1e-6 * max(1.0, m["gmv"]), "GMV by seller type does not add up")
         _require(abs(m["gmv_host_channel"] + m["gmv_self_broadcast"] - m["gmv"]) <= 1e-6 * max(1.0, m["gmv"]),
@@ -46,6 +46,20 @@ def check_invariants(model: MarketModel) -> None:
     _require(abs(S.gmv[: S.n].sum() * 100.0 - total_fen) <= 1e-6 * max(1.0, total_fen), "seller GMV != ledger GMV")
     _require(abs(H.income[: H.n].sum() * 100.0 - L.total[FIELDS.index("commission")].sum()) <= 1e-6 * max(1.0, total_fen),
              "host income != ledger commissions")
+    # service providers earn exactly the ledger's SP fees; funds are never overdrawn
+    P = model.providers
+    fees_fen = L.total[FIELDS.index("sp_fee")].sum()
+    _require(abs(P.fees[: P.n].sum() * 100.0 - fees_fen) <= 1e-6 * max(1.0, total_fen), "SP fees != ledger SP fees")
+    for fund, side in ((model.funds.cash, "fund_cash"), (model.funds.eco, "fund_eco"), (model.funds.traffic, None)):
+        _require(fund.remaining >= -1e-9 * max(1.0, fund.total), f"{fund.name} fund overdrawn")
+        spent = fund.total - fund.remaining
+        _require(spent <= fund.total * (1 + 1e-12) + 1e-9, f"{fund.name} fund spent more than its budget")
+        if side is not None:
+            # the ledger books whole fen each day: at most half a fen of rounding per day
+            _require(abs(L.side_total[side] - spent * 100.0) <= 0.5 * model.day + 1.0,
+                     f"{fund.name} fund payments != fund spending")
+    _require(abs(P.cash[: P.n].sum() - (model.funds.cash.total - model.funds.cash.remaining)) <= 1e-6,
+             "cash fund paid != cash received by SPs")
     # state stays in its domain
     n = C.n
     _require(bool(((C.trust[:n] >= 0) & (C.trust[:n] <= 1)).all()), "platform trust outside [0, 1]")

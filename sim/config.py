@@ -91,6 +91,7 @@ class ChoiceConfig:
     intercept: float = _f(-5.0, "utility")
     w_trust: float = _f(3.0, "utility per trust unit")
     w_quality: float = _f(2.0, "utility per quality unit")
+    w_awareness: float = _f(1.0, "utility when the viewer knows the brand")
     w_guarantee: float = _f(0.15, "utility per active guarantee")
     w_persona: float = _f(0.8, "utility per persona unit")
     w_segment_fit: float = _f(0.6, "utility")
@@ -177,6 +178,103 @@ class PlatformConfig:
     guarantees: GuaranteesConfig = field(default_factory=GuaranteesConfig)
 
 
+STEPS_STAGES = ("distribution", "content", "self_broadcast", "snowball")
+SP_TIERS = ("local", "brand", "business_leader", "core", "strategic_core")
+
+
+@dataclass
+class BrandsConfig:
+    """Traditional brands: entry, the STEPS path, self-broadcast, and their growth channels."""
+
+    n: int = _f(30, "brands present at start", ge=0)
+    entry_waves: list[list[int]] = _f([], "list of [day, count]", ge=0)
+    aware_share: list[float] = _f([0.35, 0.25], "share of each segment aware at entry", **PROB)
+    price_median: float = _f(120.0, "yuan", gt=0.0)
+    price_sd: float = _f(0.4, "log-normal sd", ge=0.0)
+    quality_mean: float = _f(0.8, "quality units", **PROB)
+    quality_sd: float = _f(0.08, "quality units", ge=0.0)
+    inflation: float = _f(0.02, "quality units", ge=0.0)
+    unit_cost_share: float = _f(0.45, "share of price", **PROB)
+    fixed_cost: float = _f(40.0, "yuan/day at model scale", ge=0.0)
+    entry_budget: float = _f(20000.0, "yuan at model scale", ge=0.0)
+    ad_spend: float = _f(40.0, "yuan/day at model scale in the first two stages", ge=0.0)
+    ad_cost: float = _f(0.05, "yuan per ad impression at model scale", gt=0.0)
+    stage_orders: list[float] = _f([300.0, 900.0, 2000.0], "orders (x speed) to leave each of the first 3 stages", gt=0.0)
+    sp_speed: float = _f(1.5, "extra progress per unit SP room-operation capability", ge=0.0)
+    content_fit_gain: float = _f(0.01, "1/day: segment fit moves towards 1 while testing content", **PROB)
+    awareness_per_view: float = _f(0.2, "chance a viewer becomes aware of the brand", **PROB)
+    self_broadcast: bool = _f(True)  # brands may open their own store broadcasts (STEPS stage 3)
+    store_hosts: int = _f(1, "store accounts opened per self-broadcasting brand", ge=0)
+    store_persona: float = _f(0.6, "persona units", **PROB)
+    self_broadcast_discount: float = _f(0.1, "share of list price", **PROB)
+    competitor_penalty: float = _f(0.5, "share of host willingness lost to a self-broadcasting brand", **PROB)
+    price_comp: float = _f(0.0, "share of the self-broadcast discount paid to distributing hosts", **PROB)
+    snowball_boost: float = _f(300.0, "impressions/day at model scale in the snowball stage", ge=0.0)
+    exit_traction: float = _f(1.0, "orders/day (EWMA) below which a brand out of budget exits", ge=0.0)
+    poach_prob: float = _f(0.005, "per store host and day", **PROB)
+    poach_follower_share: float = _f(0.5, "share of followers a poached host takes", **PROB)
+    spillover: bool = _f(True)  # endorsement: a satisfying brand order lifts platform trust
+    spillover_strength: float = _f(0.05, "extra trust step towards 1 per satisfying brand order", **PROB)
+    presence_viewing: bool = _f(True)  # known brands raise viewing
+    presence_view_strength: float = _f(0.1, "viewing x (1 + s * log(1 + known brands)) / start level", ge=0.0)
+    presence_arrivals: bool = _f(True)  # known brands raise arrivals
+    presence_arrival_strength: float = _f(0.3, "arrivals x (1 + s * mean log(1 + known brands)) / start level", ge=0.0)
+
+
+@dataclass
+class UpgradeConfig:
+    """White-label merchants investing in quality and upgrading to new brands."""
+
+    enabled: bool = _f(True)
+    invest_share: float = _f(0.3, "share of positive daily profit invested in quality", **PROB)
+    efficiency: float = _f(0.00005, "quality gain per yuan x (1 - quality)", ge=0.0)
+    subsidy: float = _f(0.0, "platform top-up per yuan invested", ge=0.0)
+    quality_threshold: float = _f(0.85, "quality units", **PROB)
+    refund_threshold: float = _f(0.1, "smoothed refund rate", **PROB)
+    min_orders: int = _f(500, "cumulative orders", ge=0)
+    markup: float = _f(0.3, "price increase at upgrade", ge=0.0)
+
+
+@dataclass
+class ProvidersConfig:
+    """Service providers (SPs): five tiers, capabilities, capacity, fees; entry and exit."""
+
+    n: int = _f(50, "service providers", ge=0)
+    tier_shares: list[float] = _f([0.4, 0.25, 0.15, 0.12, 0.08], "share " + "/".join(SP_TIERS))
+    tier_capability: list[float] = _f([0.2, 0.35, 0.5, 0.65, 0.8], "mean capability in [0, 1]", **PROB)
+    capability_sd: float = _f(0.1, "capability units", ge=0.0)
+    tier_capacity: list[int] = _f([2, 4, 8, 15, 30], "clients", ge=0)
+    tier_fee: list[float] = _f([0.03, 0.04, 0.05, 0.06, 0.07], "share of client GMV", **PROB)
+    conversion_uplift: float = _f(0.5, "utility per unit room-operation capability", ge=0.0)
+    traffic_uplift: float = _f(1.0, "room weight x (1 + u * traffic capability)", ge=0.0)
+    incubation_protect: float = _f(0.8, "poaching risk x (1 - p * incubation capability)", **PROB)
+    seek_prob: float = _f(0.05, "per day, brands and new brands without an SP", **PROB)
+    merchant_seek_prob: float = _f(0.002, "per day, white-label merchants without an SP", **PROB)
+    fee_weight: float = _f(5.0, "matching score per unit fee", ge=0.0)
+    contract_churn: float = _f(0.003, "per client and day", **PROB)
+    fixed_cost: float = _f(5.0, "yuan/day at model scale", ge=0.0)
+    client_cost: float = _f(1.0, "yuan/day per client at model scale", ge=0.0)
+    exit_patience: int = _f(90, "days of losses before exit", ge=1)
+    profit_memory: float = _f(30.0, "days (EWMA horizon)", ge=1.0)
+    entry_rate: float = _f(0.05, "new SPs/day when the average SP is profitable", ge=0.0)
+    gmv_threshold: float = _f(1e8, "yuan/year at platform scale (seed: 200 SPs over 100M)", gt=0.0)
+
+
+@dataclass
+class FundsConfig:
+    """The platform's SP funds (seed: second half of 2021), in platform-scale units."""
+
+    cash: float = _f(1e8, "yuan at platform scale (seed: 100 million)", ge=0.0)
+    traffic: float = _f(1e11, "feed impressions at platform scale (seed: 100 billion)", ge=0.0)
+    eco: float = _f(1e9, "yuan at platform scale (seed: 1 billion)", ge=0.0)
+    start_day: int = _f(1, "day", ge=1)
+    horizon_days: int = _f(183, "days (seed: the half year)", ge=1)
+    cash_rate: float = _f(0.1, "yuan of incentive per yuan of client GMV growth", ge=0.0)
+    views_per_impression: float = _f(0.01, "live-room views per feed impression", **PROB)
+    eco_capability: float = _f(3e-5, "capability per model yuan x (1 - capability)", ge=0.0)
+    eco_capacity: float = _f(7.5e-4, "clients per model yuan", ge=0.0)
+
+
 @dataclass
 class OutputConfig:
     """What a command-line run writes."""
@@ -195,6 +293,10 @@ class SimConfig:
     hosts: HostsConfig = field(default_factory=HostsConfig)
     merchants: MerchantsConfig = field(default_factory=MerchantsConfig)
     platform: PlatformConfig = field(default_factory=PlatformConfig)
+    brands: BrandsConfig = field(default_factory=BrandsConfig)
+    upgrade: UpgradeConfig = field(default_factory=UpgradeConfig)
+    providers: ProvidersConfig = field(default_factory=ProvidersConfig)
+    funds: FundsConfig = field(default_factory=FundsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
 
@@ -319,6 +421,26 @@ def _cross_check(cfg: SimConfig) -> None:
         raise _fail("merchants.n", cfg.merchants.n, "so that the market has at least one seller")
     if h.slate_size > h.candidates:
         raise _fail("hosts.slate_size", h.slate_size, f"<= hosts.candidates = {h.candidates}")
+    b, p = cfg.brands, cfg.providers
+    worst = max(h.tier_commission) + b.price_comp * b.self_broadcast_discount + cfg.platform.take_rate + max(p.tier_fee)
+    if worst > 1.0:
+        raise _fail("platform.take_rate", cfg.platform.take_rate,
+                    f"small enough that commission + compensation + take + SP fee <= 1 (now {worst:.3g})")
+    if len(b.aware_share) != len(c.segments):
+        raise _fail("brands.aware_share", b.aware_share, f"a list of {len(c.segments)} shares (one per consumer segment)")
+    if len(b.stage_orders) != len(STEPS_STAGES) - 1:
+        raise _fail("brands.stage_orders", b.stage_orders, f"a list of {len(STEPS_STAGES) - 1} numbers > 0")
+    for i, wave in enumerate(b.entry_waves):
+        key = f"brands.entry_waves[{i}]"
+        if len(wave) != 2:
+            raise _fail(key, wave, "a pair [day, count]")
+        if not 1 <= wave[0] <= cfg.days:
+            raise _fail(key + "[0]", wave[0], f"a day within the run (1..days={cfg.days})")
+    _shares("providers.tier_shares", p.tier_shares, len(SP_TIERS))
+    for key, values in (("providers.tier_capability", p.tier_capability), ("providers.tier_capacity", p.tier_capacity),
+                        ("providers.tier_fee", p.tier_fee)):
+        if len(values) != len(SP_TIERS):
+            raise _fail(key, values, f"a list of {len(SP_TIERS)} values ({', '.join(SP_TIERS)})")
 
 
 def _shares(key: str, values: list[float], length: int | None) -> None:

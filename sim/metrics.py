@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.sellers import INITIAL, KIND_NAMES
+from sim.agents.brands import stage_counts
+from sim.agents.sellers import INITIAL, KIND_NAMES, Kind
+from sim.config import STEPS_STAGES
 from sim.ledger import CHANNELS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,9 +51,22 @@ METRICS: dict[str, str] = {
     "sellers_entered": "sellers/day",
     "sellers_exited": "sellers/day",
     "active_sellers": "sellers",
-    "live_hosts": "hosts/day",
+    "live_hosts": "hosts broadcasting",
     "follows": "follow edges",
     "hhi": "Herfindahl index of seller GMV, in [0, 1]",
+    "sp_fees": "yuan/day",
+    "ads": "yuan/day",
+    "n_brands": "brands",
+    **{f"brands_stage_{name}": "brands" for name in STEPS_STAGES},
+    "upgrades": "sellers/day",
+    "n_sps": "service providers",
+    "n_sps_over_threshold": "service providers",
+    "sp_clients": "sellers",
+    "fund_cash_spent": "yuan/day",
+    "fund_traffic_spent": "feed impressions/day",
+    "fund_eco_spent": "yuan/day",
+    "hosts_poached": "hosts/day",
+    "followers_poached": "follow edges/day",
 }
 
 
@@ -92,7 +107,7 @@ def daily_metrics(model: MarketModel, visits: dict[str, np.ndarray], orders: dic
         "host_commissions": L.field("commission").sum() * yuan,
         "platform_take": L.field("take").sum() * yuan,
         "refunds": L.field("refund").sum() * yuan,
-        "compensation": L.side_today["compensation"] * yuan,
+        "compensation": L.side_today["compensation"] * yuan,  # side flows are booked in fen too
         "shipping_comp": L.side_today["shipping_comp"] * yuan,
         "impressions_supplied": model.allocator.supplied * scale,
         "impressions_allocated": model.allocator.allocated * scale,
@@ -108,6 +123,24 @@ def daily_metrics(model: MarketModel, visits: dict[str, np.ndarray], orders: dic
         "follows": len(model.follows) * scale,
         "hhi": hhi(by_seller),
     }
+    P, funds = model.providers, model.funds
+    sp_act = P.active[: P.n]
+    stages = stage_counts(model)
+    m.update({
+        "sp_fees": L.field("sp_fee").sum() * yuan,
+        "ads": L.side_today["ads"] * yuan,
+        "n_brands": int((S.active[: S.n] & (S.kind[: S.n] == Kind.BRAND)).sum()),
+        **{f"brands_stage_{k}": v for k, v in stages.items()},
+        "upgrades": model.events["upgrades"],
+        "n_sps": int(sp_act.sum()),
+        "n_sps_over_threshold": int((sp_act & (P.annual_client_gmv(scale) >= model.cfg.providers.gmv_threshold)).sum()),
+        "sp_clients": int((S.sp[: S.n] >= 0).sum()),
+        "fund_cash_spent": funds.cash.spent_today * scale,
+        "fund_traffic_spent": funds.traffic.spent_today * scale / max(model.cfg.funds.views_per_impression, 1e-300),
+        "fund_eco_spent": funds.eco.spent_today * scale,
+        "hosts_poached": model.events["hosts_poached"],
+        "followers_poached": model.events["followers_poached"] * scale,
+    })
     for k, name in enumerate(KIND_NAMES):
         m[f"gmv_{name}"] = gmv_cells[:, k].sum() * yuan
     return {k: float(m[k]) for k in METRICS}

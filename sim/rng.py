@@ -37,6 +37,15 @@ PURPOSES: dict[str, str] = {
     "host.review": "which hosts review their slate today, and their choice noise",
     "merchant.entry": "arrival and traits of new white-label merchants",
     "inspection": "platform inspections and fraud detection",
+    "init.brands": "traits of the brands present at start",
+    "brand.entry": "traits of an entry wave's brands (key = wave index)",
+    "brand.awareness": "which consumers know a brand when it enters (key = awareness slot)",
+    "awareness": "viewers becoming aware of a brand they saw",
+    "poaching": "brand store hosts poached, and the followers they take",
+    "init.providers": "traits of the service providers present at start",
+    "provider.entry": "arrival and traits of new service providers",
+    "provider.match": "which sellers seek a service provider today, and matching noise",
+    "provider.churn": "contracts ending",
 }
 
 
@@ -51,12 +60,16 @@ assert len({purpose_code(p) for p in PURPOSES}) == len(PURPOSES), "purpose codes
 
 
 class Streams:
-    """Factory of independent generators keyed by (seed, purpose, day)."""
+    """Factory of independent generators keyed by (seed, purpose, day, key)."""
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
 
-    def get(self, purpose: str, day: int = 0) -> np.random.Generator:
-        """The generator for ``purpose`` on ``day`` (day 0 is initialisation)."""
-        ss = np.random.SeedSequence([self.seed, purpose_code(purpose), int(day)])
+    def get(self, purpose: str, day: int = 0, key: int = 0) -> np.random.Generator:
+        """The generator for ``purpose`` on ``day`` (day 0 is initialisation).
+
+        ``key`` separates several independent streams of one purpose on one day
+        (e.g. one per entry wave), so that adding one does not shift another.
+        """
+        ss = np.random.SeedSequence([self.seed, purpose_code(purpose), int(day), int(key)])
         return np.random.Generator(np.random.PCG64(ss))

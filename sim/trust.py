@@ -47,3 +47,11 @@ def update_reputation(reputation: float, satisfied: int, orders: int, cfg: Trust
     if orders == 0:
         return reputation
     return reputation + (satisfied / orders - reputation) / cfg.reputation_memory
+
+
+def endorse(trust: np.ndarray, who: np.ndarray, strength: float) -> None:
+    """Brand endorsement spillover: each satisfying brand order moves ``who``'s trust ``strength`` towards 1."""
+    if who.size == 0:
+        return
+    ids, n = np.unique(who, return_counts=True)
+    trust[ids] = 1.0 - (1.0 - trust[ids]) * np.power(1.0 - strength, n)

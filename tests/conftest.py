@@ -16,6 +16,8 @@ SMALL: dict[str, Any] = {
     "consumers": {"n": 4000},
     "hosts": {"n": 150},
     "merchants": {"n": 300, "entry_rate": 0.3},
+    "brands": {"n": 3},
+    "providers": {"n": 5},
 }
 
 

@@ -190,9 +190,9 @@ def test_frauds_are_banned_and_store_accounts_close_with_their_seller(small_run)
     assert metrics["frauds_banned"].sum() > 0
     banned = np.flatnonzero(S.banned[: S.n])
     assert S.fraud[banned].all()
-    stores = S.store_host[: S.n]
-    gone = (~S.active[: S.n]) & (stores >= 0)
-    assert not H.active[stores[gone]].any()
+    emp = H.employer[: H.n]
+    store = emp >= 0
+    assert not (H.active[: H.n][store] & ~S.active[emp[store]]).any()
 
 
 def test_model_builds_from_plain_python_and_exposes_agents():

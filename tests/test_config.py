@@ -20,7 +20,7 @@ GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir())
 def test_yaml_defaults_equal_dataclass_defaults():
     assert to_dict(make_config(compose([]))) == to_dict(SimConfig())
     defaults = to_dict(SimConfig())
-    for group in ("consumers", "hosts", "merchants", "platform"):
+    for group in GROUPS:
         data = yaml.safe_load((CONFIG_DIR / group / "default.yaml").read_text())
         assert data == defaults[group], group
 

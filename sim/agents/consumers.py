@@ -54,12 +54,60 @@ class Consumers:
         self.orders = np.zeros(cap, dtype=np.int32)
         self.cheated = np.zeros(cap, dtype=np.int32)
         self.capacity_reached = False
+        # awareness of brands: bit b of row i says consumer i knows the brand in awareness slot b
+        self.aware = np.zeros((cap, 0), dtype=np.uint8)
+        self.n_slots = 0
+        self.known = np.zeros(cap, dtype=np.int32)  # active brands each consumer knows
+
+    # ------------------------------------------------------------------ awareness of brands
+    def new_brand_slot(self, rng: np.random.Generator | None, share_by_segment: np.ndarray | None) -> int:
+        """Open an awareness slot for an entering brand; ``share_by_segment`` of each segment knows it.
+
+        Drawn over the whole capacity, so a consumer's awareness does not depend
+        on how many consumers have arrived.
+        """
+        b = self.n_slots
+        self.n_slots += 1
+        if b // 8 >= self.aware.shape[1]:
+            self.aware = np.concatenate([self.aware, np.zeros((self.capacity, 8), np.uint8)], axis=1)
+        if rng is not None and share_by_segment is not None:
+            hit = rng.random(self.capacity) < np.asarray(share_by_segment)[self.segment]
+            self.aware[hit, b >> 3] |= np.uint8(1 << (b & 7))
+            self.known[hit] += 1
+        return b
+
+    def is_aware(self, consumer: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """Whether each consumer knows the brand in the matching slot (slot < 0: not a brand)."""
+        slot = np.asarray(slot)
+        ok = slot >= 0
+        out = np.zeros(np.shape(consumer), dtype=bool)
+        if ok.any():
+            sl = slot[ok]
+            out[ok] = ((self.aware[consumer[ok], sl >> 3] >> (sl & 7)) & 1).astype(bool)
+        return out
+
+    def make_aware(self, consumer: np.ndarray, slot: np.ndarray) -> int:
+        """Consumers learn brands (slot >= 0 entries); returns how many pairs were new."""
+        keep = slot >= 0
+        c, sl = consumer[keep], slot[keep]
+        new = ~self.is_aware(c, sl)
+        if not new.any():
+            return 0
+        pairs = np.unique(np.stack([c[new], sl[new]]), axis=1)
+        np.bitwise_or.at(self.aware, (pairs[0], pairs[1] >> 3), (1 << (pairs[1] & 7)).astype(np.uint8))
+        np.add.at(self.known, pairs[0], 1)
+        return pairs.shape[1]
+
+    def forget_brand(self, slot: int) -> None:
+        """A brand left the market: it no longer counts among the brands consumers know."""
+        knew = ((self.aware[:, slot >> 3] >> (slot & 7)) & 1).astype(bool)
+        self.known[knew] -= 1
 
     # ------------------------------------------------------------------ dynamics
-    def arrive(self, rng: np.random.Generator, trust_ratio: float, day: int) -> np.ndarray:
-        """New consumers: Poisson(rate * n0 * trust_ratio**elasticity); returns their slots."""
+    def arrive(self, rng: np.random.Generator, trust_ratio: float, day: int, presence: float = 1.0) -> np.ndarray:
+        """New consumers: Poisson(rate * n0 * trust_ratio**elasticity * presence); returns their slots."""
         c = self.cfg
-        lam = c.arrival_rate * c.n * trust_ratio ** c.arrival_trust_elasticity
+        lam = c.arrival_rate * c.n * trust_ratio ** c.arrival_trust_elasticity * presence
         k = int(rng.poisson(lam))
         free = self.capacity - self.n
         if k > free:
@@ -71,14 +119,29 @@ class Consumers:
         return idx
 
     def refill_wallets(self) -> None:
-        """Daily budget accrues into the wallet up to ``wallet_cap_days`` of budget."""
-        np.minimum(self.wallet + self.budget, self.budget * self.cfg.wallet_cap_days, out=self.wallet)
+        """Daily budget accrues into active consumers' wallets up to ``wallet_cap_days`` of budget."""
+        n = self.n
+        w, b = self.wallet[:n], self.budget[:n]
+        topped = np.minimum(w + b, b * self.cfg.wallet_cap_days)  # accrual stops at the cap ...
+        np.maximum(w, np.where(self.active[:n], topped, w), out=w)  # ... but never takes money away
 
-    def view_factor(self, trust_ref: float) -> np.ndarray:
-        """Viewing intensity relative to its trait: rises with platform trust (elasticity)."""
-        f = np.power(self.trust / trust_ref, self.cfg.view_trust_elasticity)
-        f *= self.views
-        f[~self.active] = 0.0
+    def settle_orders(self, buyers: np.ndarray, paid: np.ndarray, refunded: np.ndarray, cheated: np.ndarray,
+                      compensation: np.ndarray) -> None:
+        """Wallets pay for the day's orders and get refunds and compensation back; count cheats."""
+        np.subtract.at(self.wallet, buyers, paid)
+        back = np.where(refunded, paid, 0.0) + compensation
+        np.add.at(self.wallet, buyers, back)
+        np.add.at(self.cheated, buyers[cheated], 1)
+
+    def view_factor(self, trust_ref: float, presence: float = 0.0) -> np.ndarray:
+        """Viewing intensity of the first ``n`` slots: the trait, times (trust / trust_ref)**elasticity,
+        times ``1 + presence * log(1 + active brands known)``; zero for inactive consumers."""
+        n = self.n
+        f = np.power(self.trust[:n] / trust_ref, self.cfg.view_trust_elasticity)
+        f *= self.views[:n]
+        if presence > 0 and self.n_slots:
+            f *= 1.0 + presence * np.log1p(self.known[:n])
+        f[~self.active[:n]] = 0.0
         return f
 
     def record_orders(self, buyers: np.ndarray, counts: np.ndarray, day: int) -> None:

@@ -82,12 +82,14 @@ class Hosts(Book):
             self.active[:n][stores] = False  # a store account closes with its seller
 
     def review(self, cfg: HostsConfig, sellers: Sellers, rng: np.random.Generator, day: int,
-               demotion: np.ndarray) -> np.ndarray:
+               appeal: np.ndarray, extra_commission: np.ndarray | None = None) -> np.ndarray:
         """Talent hosts due for review re-choose their slate; returns the reviewing hosts.
 
         Each scans ``cfg.candidates`` random active sellers and keeps the
         ``slate_size`` with the highest noisy log score
-        ``log(commission * price * conversion * demotion) - refund_penalty * refund_rate + noise * Gumbel``.
+        ``log((commission + extra) * price * conversion * appeal) - refund_penalty * refund_rate + noise * Gumbel``,
+        where ``appeal`` folds in traffic demotion and reluctance to carry
+        self-broadcasting brands, and ``extra`` is price-difference compensation.
         """
         n = self.n
         due = np.flatnonzero(self.active[:n] & ~self.is_store & (self.next_review[:n] <= day))
@@ -97,8 +99,11 @@ class Hosts(Book):
             return due
         pick = pool[rng.integers(0, pool.size, (due.size, cfg.candidates))]
         pick.sort(axis=1)
-        score = (np.log(self.commission[due])[:, None] + np.log(sellers.price[pick])
-                 + np.log(sellers.conversion()[pick]) + np.log(np.maximum(demotion[pick], 1e-12))
+        commission = self.commission[due][:, None]
+        if extra_commission is not None:
+            commission = commission + extra_commission[pick]
+        score = (np.log(commission) + np.log(sellers.price[pick])
+                 + np.log(sellers.conversion()[pick]) + np.log(np.maximum(appeal[pick], 1e-12))
                  - cfg.refund_penalty * sellers.refund_rate()[pick])
         score += cfg.choice_noise * rng.gumbel(size=score.shape)
         score[:, 1:][pick[:, 1:] == pick[:, :-1]] = -np.inf  # each seller once per slate

@@ -49,7 +49,15 @@ class Sellers(Book):
         self.column("claim", np.float64)  # claimed quality (quality + inflation)
         self.column("unit_cost", np.float64)  # yuan per unit sold
         self.column("fit", np.float64, 0.0, width=n_segments)  # appeal to each audience segment
-        self.column("store_host", np.int32, -1)  # its own broadcasting account, if any
+        # brands and new brands
+        self.column("stage", np.int8, -1)  # STEPS stage index (brands only)
+        self.column("stage_progress", np.float64)
+        self.column("stage_day", np.int32, -1)  # day the current stage began
+        self.column("budget", np.float64)  # entry budget left, yuan at model scale
+        self.column("aware_slot", np.int32, -1)  # consumers' awareness column
+        self.column("upgraded_on", np.int32, -1)
+        self.column("invested", np.float64)  # cumulative quality investment (own + subsidy)
+        self.column("sp", np.int32, -1)  # contracted service provider
         self.column("demoted_until", np.int32, -1)
         # running statistics: exponentially weighted daily means
         self.column("ew_views", np.float64)
@@ -80,6 +88,11 @@ class Sellers(Book):
         self.exited[idx] = day
         if banned:
             self.banned[idx] = True
+
+    @property
+    def is_brand(self) -> np.ndarray:
+        """Brands and new brands (sellers whose goods carry a brand)."""
+        return self.kind[: self.n] != Kind.WHITE_LABEL
 
     def refund_rate(self) -> np.ndarray:
         """Smoothed refund rate (one prior refund in twenty orders)."""

@@ -1,0 +1,159 @@
+"""Traditional brands: entry (at start and in waves), the STEPS path, self-broadcast, poaching.
+
+Brands are rows of the seller book with ``kind == BRAND``; this module holds
+the rules that only brands follow.  STEPS (the platform's brand path):
+
+0. **distribution**: sell through talent hosts, buy ad impressions;
+1. **content**: test content, learning which audience segments respond
+   (segment fit moves towards 1);
+2. **self_broadcast**: open own store accounts (employed hosts);
+3. **snowball**: platform traffic support compounds followers and sales.
+
+A stage ends when its order count, weighted by ``speed = 1 + sp_speed *
+room-operation capability of the brand's SP``, reaches ``stage_orders[k]``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents.sellers import Kind
+from sim.config import STEPS_STAGES, BrandsConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.model import MarketModel
+
+DISTRIBUTION, CONTENT, SELF_BROADCAST, SNOWBALL = range(len(STEPS_STAGES))
+
+
+def brand_traits(cfg: BrandsConfig, rng: np.random.Generator, k: int, n_segments: int,
+                 fit_sd: float) -> dict[str, np.ndarray]:
+    """Draw ``k`` traditional brands: dearer, better and more honest than white-label goods."""
+    price = cfg.price_median * rng.lognormal(0.0, cfg.price_sd, k)
+    quality = np.clip(rng.normal(cfg.quality_mean, cfg.quality_sd, k), 0.0, 1.0)
+    return {
+        "price": price,
+        "quality": quality,
+        "claim": quality + cfg.inflation,
+        "unit_cost": cfg.unit_cost_share * price,
+        "fit": rng.normal(0.0, fit_sd, (k, n_segments)),
+        "budget": np.full(k, cfg.entry_budget),
+        "stage": np.full(k, DISTRIBUTION, dtype=np.int8),
+    }
+
+
+def speed(model: MarketModel, ids: np.ndarray) -> np.ndarray:
+    """STEPS speed of each seller: faster with a capable service provider."""
+    sp = model.sellers.sp[ids]
+    room_op = np.where(sp >= 0, model.providers.room_op[np.maximum(sp, 0)], 0.0)
+    return 1.0 + model.cfg.brands.sp_speed * room_op
+
+
+def advance_steps(model: MarketModel, day: int, orders: np.ndarray) -> np.ndarray:
+    """Progress every active brand along STEPS by today's orders; returns brands that opened stores."""
+    S, cfg = model.sellers, model.cfg.brands
+    n = S.n
+    b = np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.BRAND) & (S.stage[:n] < SNOWBALL))
+    if b.size == 0:
+        return b
+    v = speed(model, b)
+    S.stage_progress[b] += orders[b] * v
+    testing = b[S.stage[b] == CONTENT]
+    S.fit[testing] += (cfg.content_fit_gain * v[S.stage[b] == CONTENT])[:, None] * (1.0 - S.fit[testing])
+    need = np.asarray(cfg.stage_orders)[np.minimum(S.stage[b], SNOWBALL - 1)]
+    up = b[S.stage_progress[b] >= need]
+    S.stage[up] += 1
+    S.stage_progress[up] = 0.0
+    S.stage_day[up] = day
+    if not cfg.self_broadcast:  # hosts only: the self-broadcast stage is skipped
+        skip = up[S.stage[up] == SELF_BROADCAST]
+        S.stage[skip] = SNOWBALL
+        return np.zeros(0, np.int64)
+    return up[S.stage[up] == SELF_BROADCAST]
+
+
+def stage_counts(model: MarketModel) -> dict[str, int]:
+    """Active traditional brands in each STEPS stage."""
+    S = model.sellers
+    n = S.n
+    st = S.stage[:n][S.active[:n] & (S.kind[:n] == Kind.BRAND)]
+    counts = np.bincount(st, minlength=len(STEPS_STAGES))
+    return {name: int(counts[i]) for i, name in enumerate(STEPS_STAGES)}
+
+
+def self_broadcasting(model: MarketModel) -> np.ndarray:
+    """Boolean per seller: a brand in a stage where it runs its own broadcasts."""
+    S = model.sellers
+    n = S.n
+    return (S.kind[:n] == Kind.BRAND) & (S.stage[:n] >= SELF_BROADCAST) & model.cfg.brands.self_broadcast
+
+
+def host_willingness(model: MarketModel) -> np.ndarray:
+    """Multiplier on a talent host's score for carrying each seller.
+
+    Hosts see a self-broadcasting brand as a competitor and lose
+    ``competitor_penalty`` of their willingness, offset in proportion to the
+    ``price_comp`` share of the price difference the brand pays them back.
+    """
+    b = model.cfg.brands
+    return np.where(self_broadcasting(model), 1.0 - b.competitor_penalty * (1.0 - b.price_comp), 1.0)
+
+
+def extra_commission(model: MarketModel) -> np.ndarray:
+    """Price-difference compensation: extra commission share hosts earn on self-broadcasting brands."""
+    b = model.cfg.brands
+    return np.where(self_broadcasting(model), b.price_comp * b.self_broadcast_discount, 0.0)
+
+
+def exits(model: MarketModel) -> np.ndarray:
+    """Brands that spent their entry budget without traction."""
+    S, cfg = model.sellers, model.cfg.brands
+    n = S.n
+    return np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.BRAND) & (S.budget[:n] < 0)
+                          & (S.ew_orders[:n] < cfg.exit_traction))
+
+
+def poach(model: MarketModel, day: int) -> tuple[int, int]:
+    """Brand store hosts poached away; returns (hosts poached, followers they took).
+
+    A poached host leaves as an independent talent host, taking
+    ``poach_follower_share`` of the account's followers; the brand re-staffs
+    the account, whose persona is re-grown faster with SP incubation.
+    Incubation also lowers the risk: ``poach_prob * (1 - incubation_protect * incubation)``.
+    """
+    S, H, F = model.sellers, model.hosts, model.follows
+    cfg, pcfg = model.cfg.brands, model.cfg.providers
+    rng = model.streams.get("poaching", day)
+    nh = H.n
+    emp = H.employer[:nh]
+    u = rng.random(nh)
+    store = np.flatnonzero(H.active[:nh] & (emp >= 0))
+    store = store[S.kind[emp[store]] != Kind.WHITE_LABEL]
+    if store.size == 0:
+        return 0, 0
+    sp = S.sp[emp[store]]
+    inc = np.where(sp >= 0, model.providers.incubation[np.maximum(sp, 0)], 0.0)
+    risk = cfg.poach_prob * (1.0 - pcfg.incubation_protect * inc)
+    hit = u[store] < risk
+    poached, inc = store[hit], inc[hit]
+    if poached.size == 0:
+        return 0, 0
+    tier = np.full(poached.size, 1, np.int8)  # leaves as a mid-tier talent host
+    hc = model.cfg.hosts
+    new = model.add_hosts(tier, H.persona[poached], np.full(poached.size, hc.tier_popularity[1]),
+                          np.full(poached.size, hc.tier_commission[1]), np.full(poached.size, hc.tier_broadcast_prob[1]))
+    H.next_review[new] = day + 1
+    H.persona[poached] = cfg.store_persona * (0.3 + 0.7 * inc)
+    # followers who leave with the host
+    mapping = np.full(nh, -1, np.int64)
+    mapping[poached] = new
+    eh = F.host
+    moving = (mapping[eh] >= 0) & (rng.random(len(F)) < cfg.poach_follower_share)
+    taken = int(moving.sum())
+    if taken:
+        c, t, h2 = F.consumer[moving], F.trust[moving], mapping[eh[moving]]
+        F.remove(moving)
+        F.add(c, h2, t)
+    return int(poached.size), taken

@@ -1,0 +1,55 @@
+"""White-label merchants investing in quality and upgrading to new brands.
+
+A profitable white-label merchant invests ``invest_share`` of its positive
+daily profit (topped up by a platform ``subsidy`` per yuan) in quality:
+``quality += efficiency * investment * (1 - quality)`` (claims move with it).
+It upgrades to a **new brand** once quality, refund record and sales pass
+thresholds; it then prices ``markup`` higher and consumers start learning
+the brand (a new awareness slot, nobody aware at first).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents.sellers import Kind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.model import MarketModel
+
+
+def invest(model: MarketModel, profit: np.ndarray) -> np.ndarray:
+    """Quality investment of each seller today (yuan at model scale, the merchant's own part)."""
+    S, u = model.sellers, model.cfg.upgrade
+    n = S.n
+    own = np.zeros(n)
+    if not u.enabled:
+        return own
+    wl = np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.WHITE_LABEL) & ~S.fraud[:n] & (profit > 0))
+    own[wl] = u.invest_share * profit[wl]
+    total = own[wl] * (1.0 + u.subsidy)
+    model.ledger.side("upgrade_subsidy", own[wl] * u.subsidy)
+    gain = u.efficiency * total * (1.0 - S.quality[wl])
+    S.quality[wl] += gain
+    S.claim[wl] += gain
+    S.invested[wl] += total
+    return own
+
+
+def upgrade(model: MarketModel, day: int) -> np.ndarray:
+    """White-label merchants past every threshold become new brands; returns their ids."""
+    S, u = model.sellers, model.cfg.upgrade
+    n = S.n
+    if not u.enabled:
+        return np.zeros(0, np.int64)
+    ready = np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.WHITE_LABEL) & ~S.fraud[:n]
+                           & (S.quality[:n] >= u.quality_threshold)
+                           & (S.refund_rate() <= u.refund_threshold) & (S.orders[:n] >= u.min_orders))
+    for i in ready:
+        S.aware_slot[i] = model.consumers.new_brand_slot(None, None)
+    S.kind[ready] = Kind.NEW_BRAND
+    S.price[ready] *= 1.0 + u.markup
+    S.upgraded_on[ready] = day
+    return ready

@@ -1,0 +1,88 @@
+"""The platform's service-provider funds: cash, traffic and ecosystem (seed: H2 2021).
+
+Each fund has a budget in platform-scale units, converted to model units at
+``consumers.scale`` (and, for traffic, ``views_per_impression`` live-room views
+per feed impression), paced evenly over ``horizon_days`` from ``start_day``:
+each day may spend at most ``remaining / days_left``, so a fund is never
+overdrawn and what one day leaves unspent rolls over.
+
+* **cash** pays SPs ``cash_rate`` per yuan of client GMV growth (7-day over
+  30-day average), pro rata when the day's budget binds;
+* **traffic** grants impressions to live rooms carrying SP clients' goods,
+  through the allocator's boost interface, weighted by SP traffic capability;
+* **eco** invests in SPs (in proportion to clients + 1): every capability
+  ``+= eco_capability * yuan * (1 - capability)``, capacity ``+= eco_capacity * yuan``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import FundsConfig
+
+
+@dataclass
+class Fund:
+    """One budget: total and remaining in model units, and what was spent today."""
+
+    name: str
+    total: float
+    remaining: float
+    spent_today: float = 0.0
+
+    def allowance(self, cfg: FundsConfig, day: int) -> float:
+        """The most the fund may spend today (even pacing with roll-over)."""
+        if not cfg.start_day <= day < cfg.start_day + cfg.horizon_days or self.remaining <= 0:
+            return 0.0
+        days_left = cfg.start_day + cfg.horizon_days - day
+        return self.remaining / days_left
+
+    def spend(self, amount: float) -> float:
+        amount = float(min(max(amount, 0.0), self.remaining))
+        self.remaining -= amount
+        self.spent_today += amount
+        return amount
+
+
+class Funds:
+    """The three funds of a run."""
+
+    def __init__(self, cfg: FundsConfig, scale: float) -> None:
+        self.cfg = cfg
+        self.scale = scale
+        self.cash = Fund("cash", cfg.cash / scale, cfg.cash / scale)
+        traffic = cfg.traffic * cfg.views_per_impression / scale
+        self.traffic = Fund("traffic", traffic, traffic)
+        self.eco = Fund("eco", cfg.eco / scale, cfg.eco / scale)
+
+    def begin_day(self) -> None:
+        for f in (self.cash, self.traffic, self.eco):
+            f.spent_today = 0.0
+
+    def traffic_grant(self, day: int) -> int:
+        """Whole impressions the traffic fund offers today."""
+        return int(np.floor(self.traffic.allowance(self.cfg, day)))
+
+    def traffic_used(self, granted: int) -> None:
+        """Charge the impressions actually shown; unshown ones stay in the fund for later days."""
+        self.traffic.spend(granted)
+
+    def pay_cash(self, day: int, growth: np.ndarray) -> np.ndarray:
+        """Cash incentives per SP for positive client-GMV growth (model yuan)."""
+        want = self.cfg.cash_rate * np.maximum(growth, 0.0)
+        budget = self.cash.allowance(self.cfg, day)
+        total = want.sum()
+        if total <= 0 or budget <= 0:
+            return np.zeros_like(want)
+        pay = want * min(1.0, budget / total)
+        return pay * (self.cash.spend(pay.sum()) / pay.sum())
+
+    def invest_eco(self, day: int, weights: np.ndarray) -> np.ndarray:
+        """Ecosystem investment per SP (model yuan), in proportion to ``weights``."""
+        budget = self.eco.allowance(self.cfg, day)
+        if budget <= 0 or weights.sum() <= 0:
+            return np.zeros_like(weights, dtype=float)
+        amount = budget * weights / weights.sum()
+        return amount * (self.eco.spend(amount.sum()) / amount.sum())
