@@ -88,7 +88,7 @@ class ConsumersConfig:
 class ChoiceConfig:
     """Binary-logit purchase rule for a viewer facing the item on screen."""
 
-    intercept: float = _f(-5.0, "utility")
+    intercept: float = _f(-5.3, "utility")
     w_trust: float = _f(3.0, "utility per trust unit")
     w_quality: float = _f(2.0, "utility per quality unit")
     w_awareness: float = _f(1.0, "utility when the viewer knows the brand")
@@ -130,7 +130,7 @@ class MerchantsConfig:
     counterfeit_quality: float = _f(0.15, "quality units", **PROB)
     delivery_sd: float = _f(0.08, "quality units", ge=0.0)
     unit_cost_share: float = _f(0.55, "share of price", **PROB)
-    fixed_cost: float = _f(4.0, "yuan/day at model scale", ge=0.0)
+    fixed_cost: float = _f(2.0, "yuan/day at model scale", ge=0.0)
     return_loss_share: float = _f(0.2, "share of unit cost lost per return", **PROB)
     exit_patience: int = _f(60, "days of losses before exit", ge=1)
     profit_memory: float = _f(30.0, "days (EWMA horizon)", ge=1.0)
@@ -267,6 +267,7 @@ class FundsConfig:
     cash: float = _f(1e8, "yuan at platform scale (seed: 100 million)", ge=0.0)
     traffic: float = _f(1e11, "feed impressions at platform scale (seed: 100 billion)", ge=0.0)
     eco: float = _f(1e9, "yuan at platform scale (seed: 1 billion)", ge=0.0)
+    platform_users: float = _f(3e8, "users the funds serve (the whole platform)", gt=0.0)
     start_day: int = _f(1, "day", ge=1)
     horizon_days: int = _f(183, "days (seed: the half year)", ge=1)
     cash_rate: float = _f(0.1, "yuan of incentive per yuan of client GMV growth", ge=0.0)

@@ -1,7 +1,8 @@
 """The platform's service-provider funds: cash, traffic and ecosystem (seed: H2 2021).
 
-Each fund has a budget in platform-scale units, converted to model units at
-``consumers.scale`` (and, for traffic, ``views_per_impression`` live-room views
+Each fund has a budget in platform-scale units for the whole platform
+(``platform_users`` users); a simulated market of ``consumers.n * consumers.scale``
+users gets its pro-rata share, converted to model units at ``consumers.scale`` (and, for traffic, ``views_per_impression`` live-room views
 per feed impression), paced evenly over ``horizon_days`` from ``start_day``:
 each day may spend at most ``remaining / days_left``, so a fund is never
 overdrawn and what one day leaves unspent rolls over.
@@ -49,13 +50,16 @@ class Fund:
 class Funds:
     """The three funds of a run."""
 
-    def __init__(self, cfg: FundsConfig, scale: float) -> None:
+    def __init__(self, cfg: FundsConfig, scale: float, users: float | None = None) -> None:
         self.cfg = cfg
         self.scale = scale
-        self.cash = Fund("cash", cfg.cash / scale, cfg.cash / scale)
-        traffic = cfg.traffic * cfg.views_per_impression / scale
+        # the funds serve the whole platform; a smaller simulated market gets its pro-rata share
+        share = 1.0 if users is None else min(1.0, users / cfg.platform_users)
+        to_model = share / scale
+        self.cash = Fund("cash", cfg.cash * to_model, cfg.cash * to_model)
+        traffic = cfg.traffic * cfg.views_per_impression * to_model
         self.traffic = Fund("traffic", traffic, traffic)
-        self.eco = Fund("eco", cfg.eco / scale, cfg.eco / scale)
+        self.eco = Fund("eco", cfg.eco * to_model, cfg.eco * to_model)
 
     def begin_day(self) -> None:
         for f in (self.cash, self.traffic, self.eco):

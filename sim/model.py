@@ -57,7 +57,7 @@ class MarketModel(mesa.Model):
         self.follows = FollowGraph()
         self.allocator = Allocator(cfg.platform)
         self.ledger = Ledger(self.n_segments, len(Kind), n_cohorts=ENTRY_WAVE + len(cfg.brands.entry_waves))
-        self.funds = Funds(cfg.funds, cfg.consumers.scale)
+        self.funds = Funds(cfg.funds, cfg.consumers.scale, cfg.consumers.n * cfg.consumers.scale)
         #: Traffic grants for the coming day: ads, snowball support, the traffic fund; others may append.
         self.boosts: list[Boost] = []
         self.events: dict[str, int] = {}
@@ -204,16 +204,17 @@ class MarketModel(mesa.Model):
             rooms = room[seller == i]
             if rooms.size == 0:
                 continue
+            items = np.full(rooms.size, i)
             if ads[i] and plan:
-                self.boosts.append(Boost(f"ads:{i}", rooms, plan))
+                self.boosts.append(Boost(f"ads:{i}", rooms, plan, items=items))
             if snow[i] and b.snowball_boost >= 1:
-                self.boosts.append(Boost(f"snowball:{i}", rooms, int(b.snowball_boost)))
+                self.boosts.append(Boost(f"snowball:{i}", rooms, int(b.snowball_boost), items=items))
         offer = self.funds.traffic_grant(d)
         sp = S.sp[seller]
         client = sp >= 0
         if offer and client.any():
             weights = 1.0 + self.providers.traffic_op[sp[client]]
-            self.boosts.append(Boost("fund_traffic", room[client], offer, weights))
+            self.boosts.append(Boost("fund_traffic", room[client], offer, weights, items=seller[client]))
 
     def _visits(self, d: int, live: np.ndarray, demotion: np.ndarray) -> dict[str, np.ndarray]:
         """Private-domain visits to followed live hosts, then allocated public-domain impressions."""
@@ -243,8 +244,9 @@ class MarketModel(mesa.Model):
         for bo in self.boosts:
             pos = local[bo.rooms]
             keep = pos >= 0
-            boosts.append(Boost(bo.name, pos[keep], bo.impressions, None if bo.weights is None else bo.weights[keep]))
-        pub_c, slot = self.allocator.allocate(rng, demand, weights, boosts)
+            boosts.append(Boost(bo.name, pos[keep], bo.impressions, None if bo.weights is None else bo.weights[keep],
+                                None if bo.items is None else bo.items[keep]))
+        pub_c, slot, promoted = self.allocator.allocate(rng, demand, weights, boosts)
         pub_h = live[slot]
         for bo, lb in zip(self.boosts, boosts):
             bo.granted = lb.granted
@@ -254,10 +256,13 @@ class MarketModel(mesa.Model):
         # which of the room's items is on screen when the viewer enters
         n_items = H.slate_size()[room]
         k = (self.streams.get("slot", d).random(room.size) * n_items).astype(np.int64)
+        seller = H.slate[room, k]
+        shown = np.r_[np.full(edge.size, -1), promoted]
+        seller = np.where(shown >= 0, shown, seller)  # a promoted impression shows the promoted goods
         return {
             "consumer": consumer,
             "room": room,
-            "seller": H.slate[room, k],
+            "seller": seller,
             "private": np.r_[np.ones(edge.size, bool), np.zeros(pub_c.size, bool)],
             "edge": np.r_[edge, np.full(pub_c.size, -1)],
         }

@@ -25,12 +25,18 @@ from sim.config import ALLOCATION_RULES, PlatformConfig
 
 @dataclass
 class Boost:
-    """A traffic grant: up to ``impressions`` shown in ``rooms`` (split by ``weights``)."""
+    """A traffic grant: up to ``impressions`` shown in ``rooms`` (split by ``weights``).
+
+    ``items`` (aligned with ``rooms``) names the seller whose goods a boosted
+    impression puts on screen (a promoted product); without it the viewer sees
+    whatever the room is selling.
+    """
 
     name: str
     rooms: np.ndarray
     impressions: int
     weights: np.ndarray | None = None
+    items: np.ndarray | None = None
     granted: int = field(default=0, init=False)  # filled in by the allocator
 
 
@@ -73,8 +79,8 @@ class Allocator:
         return w / w.sum()
 
     def allocate(self, rng: np.random.Generator, demand: np.ndarray, weights: np.ndarray,
-                 boosts: list[Boost] | tuple[Boost, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
-        """Serve each demanded impression: returns (viewer, room) per impression.
+                 boosts: list[Boost] | tuple[Boost, ...] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Serve each demanded impression: returns (viewer, room, promoted item or -1) per impression.
 
         ``demand[i]`` impressions are requested by viewer ``i``; rooms are
         positions in ``weights``.  Boost impressions go to random impression
@@ -85,22 +91,27 @@ class Allocator:
         supply = int(demand.sum()) if weights.size else 0  # nothing can be shown without a live room
         viewers = np.repeat(np.arange(demand.size), demand) if supply else np.zeros(0, np.int64)
         rooms = alias_draw(rng, *alias_table(weights), supply) if supply else np.zeros(0, np.int64)
+        items = np.full(supply, -1, np.int64)
         left = supply
         self.boosted = 0
-        given = []
+        given, promoted = [], []
         for b in boosts:
             give = min(int(b.impressions), left) if b.rooms.size else 0
             if give > 0:
                 bw = np.ones(b.rooms.size) if b.weights is None else np.asarray(b.weights, float)
-                given.append(np.repeat(b.rooms, rng.multinomial(give, bw / bw.sum())))
+                counts = rng.multinomial(give, bw / bw.sum())
+                given.append(np.repeat(b.rooms, counts))
+                promoted.append(np.repeat(b.items if b.items is not None else np.full(b.rooms.size, -1), counts))
             b.granted = give
             left -= give
             self.boosted += give
         if self.boosted:
-            rooms[rng.choice(supply, size=self.boosted, replace=False)] = np.concatenate(given)
+            slots = rng.choice(supply, size=self.boosted, replace=False)
+            rooms[slots] = np.concatenate(given)
+            items[slots] = np.concatenate(promoted)
         self.supplied = supply
         self.allocated = int(rooms.size)
-        return viewers, rooms
+        return viewers, rooms, items
 
 
 def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -56,15 +56,17 @@ def test_allocator_conserves_with_boosts():
     w = alloc.weights(np.array([0.1, 0.2, 0.0, 0.7]), np.ones(4))
     assert w.sum() == pytest.approx(1.0) and (w > 0).all()  # exploration reaches every live room
     big = Boost("grant", np.array([2]), 10**9)
-    small = Boost("entry", np.array([0, 1]), 50)
+    small = Boost("entry", np.array([0, 1]), 50, items=np.array([7, 8]))
     demand = np.array([3, 0, 997])
-    viewers, rooms = alloc.allocate(rng, demand, w, [small, big])
+    viewers, rooms, items = alloc.allocate(rng, demand, w, [small, big])
     assert viewers.size == rooms.size == 1000 == alloc.allocated == alloc.supplied
     assert np.array_equal(np.bincount(viewers, minlength=3), demand)  # each viewer gets what it asked for
     assert small.granted == 50 and big.granted == 950  # never more than is left
     counts = np.bincount(rooms, minlength=4)
     assert counts[2] >= 950 and counts[:2].sum() >= 50
-    viewers, rooms = alloc.allocate(rng, demand, np.zeros(0), [small])  # no live room: nothing shown
+    assert (items >= 0).sum() == 50 and set(items[items >= 0]) <= {7, 8}  # promoted goods on screen
+    assert np.array_equal(np.where(items == 7, 0, np.where(items == 8, 1, -1))[items >= 0], rooms[items >= 0])
+    viewers, rooms, items = alloc.allocate(rng, demand, np.zeros(0), [small])  # no live room: nothing shown
     assert rooms.size == 0 == alloc.supplied == alloc.allocated
 
 

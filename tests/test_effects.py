@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from conftest import simulate
 
@@ -52,12 +53,17 @@ def test_more_traffic_supply_raises_gmv():
     _compare({"platform": {"feed_load": 1.0}}, {"platform": {"feed_load": 3.0}}, (2,))
 
 
-def test_trust_drives_growth_of_the_consumer_base():
-    """Arrivals and viewing rise with platform trust: a more trusting population grows the market."""
-    low = {"consumers": {"trust_init_mean": 0.55}}
-    high = {"consumers": {"trust_init_mean": 0.55, "arrival_trust_elasticity": 4.0, "view_trust_elasticity": 2.0},
-            "merchants": {"fraud_share": 0.0}}
-    _, a = simulate(days=DAYS, seed=1, **CORE, **low)
-    _, b = simulate(days=DAYS, seed=1, **CORE, **high)
-    assert b["active_consumers"].iloc[-1] > a["active_consumers"].iloc[-1]
-    assert b["gmv"].sum() > a["gmv"].sum()
+@pytest.mark.parametrize(("market", "sign"), [
+    ({"merchants": {"fraud_share": 0.0}}, 1),  # trust rises: more arrivals and viewing with elasticity
+    ({"merchants": {"fraud_share": 0.4}, "platform": {"quality_control": {"enabled": False}}}, -1),  # trust falls
+])
+def test_arrivals_and_viewing_follow_platform_trust(market, sign):
+    """Arrivals and viewing rise with platform trust: the elasticities amplify whichever way trust moves."""
+    flat = {"consumers": {**N, "arrival_trust_elasticity": 0.0, "view_trust_elasticity": 0.0}}
+    elastic = {"consumers": {**N, "arrival_trust_elasticity": 4.0, "view_trust_elasticity": 2.0}}
+    _, a = simulate(days=DAYS, seed=1, **CORE, **market, **flat)
+    _, b = simulate(days=DAYS, seed=1, **CORE, **market, **elastic)
+    moved = a["mean_platform_trust"].iloc[-60:].mean() - a["mean_platform_trust"].iloc[0]
+    assert np.sign(moved) == sign
+    assert sign * (b["new_consumers"].sum() - a["new_consumers"].sum()) > 0
+    assert sign * (b["public_visits"].iloc[-60:].sum() - a["public_visits"].iloc[-60:].sum()) > 0

@@ -1,0 +1,192 @@
+"""Brands, STEPS, upgrades, service providers and funds: rules and directions of effect."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import MarketModel
+from sim import trust
+from sim.agents import brands
+from sim.agents.sellers import ENTRY_WAVE, Kind
+from sim.checks import check_invariants
+from sim.config import STEPS_STAGES
+from sim.funds import Funds
+from sim.config import FundsConfig
+
+from conftest import simulate
+
+#: A market with brands and service providers doing something within a few months.
+BRANDY = {"brands": {"n": 8, "stage_orders": [20.0, 40.0, 80.0]}, "providers": {"n": 10}}
+
+
+def _stage_history(model: MarketModel, days: int) -> np.ndarray:
+    """Brand stages (days x sellers), stepping with invariant checks."""
+    rows = []
+    for _ in range(days):
+        model.step()
+        check_invariants(model)
+        rows.append(model.sellers.stage[: model.sellers.n].copy())
+    width = max(r.size for r in rows)
+    return np.array([np.pad(r, (0, width - r.size), constant_values=-1) for r in rows])
+
+
+def test_steps_stages_advance_in_order():
+    model = MarketModel(seed=2, consumers={"n": 6000}, hosts={"n": 150}, merchants={"n": 300}, **BRANDY)
+    hist = _stage_history(model, 150)
+    brand = np.flatnonzero(model.sellers.kind[: model.sellers.n] == Kind.BRAND)
+    steps = np.diff(hist[:, brand].astype(int), axis=0)
+    assert set(np.unique(steps)) <= {0, 1}  # never back, never skipping a stage
+    assert hist[-1, brand].max() == len(STEPS_STAGES) - 1  # someone reached the snowball
+
+
+def test_without_self_broadcast_brands_skip_it_and_open_no_stores():
+    model = MarketModel(seed=2, consumers={"n": 6000}, hosts={"n": 150}, merchants={"n": 300},
+                        brands={**BRANDY["brands"], "self_broadcast": False}, providers={"n": 10})
+    hist = _stage_history(model, 150)
+    brand = np.flatnonzero(model.sellers.kind[: model.sellers.n] == Kind.BRAND)
+    assert not (hist[:, brand] == brands.SELF_BROADCAST).any()
+    assert (hist[-1, brand] == brands.SNOWBALL).any()
+    H, S = model.hosts, model.sellers
+    emp = H.employer[: H.n]
+    assert not (S.kind[emp[emp >= 0]] == Kind.BRAND).any()
+
+
+def _days_to_content(providers: dict) -> float:
+    model = MarketModel(seed=5, consumers={"n": 6000}, hosts={"n": 150}, merchants={"n": 300},
+                        brands={"n": 8, "stage_orders": [60.0, 500.0, 1000.0]}, providers=providers)
+    hist = _stage_history(model, 120)
+    brand = np.flatnonzero(model.sellers.kind[: model.sellers.n] == Kind.BRAND)
+    reached = hist[:, brand] >= brands.CONTENT
+    return float(np.where(reached.any(axis=0), reached.argmax(axis=0), 120).mean())
+
+
+def test_steps_are_faster_with_a_service_provider():
+    no_sp = _days_to_content({"n": 0})
+    with_sp = _days_to_content({"n": 20, "seek_prob": 1.0, "tier_capability": [0.9] * 5, "conversion_uplift": 0.0,
+                                "traffic_uplift": 0.0})
+    assert with_sp < no_sp
+
+
+def test_entry_waves_arrive_on_their_day_as_their_own_cohort():
+    model, metrics = simulate(days=40, seed=1, brands={"n": 2, "entry_waves": [[10, 5], [30, 3]]})
+    S = model.sellers
+    brand = S.kind[: S.n] == Kind.BRAND
+    for k, (day, count) in enumerate([[10, 5], [30, 3]]):
+        wave = brand & (S.cohort[: S.n] == ENTRY_WAVE + k)
+        assert wave.sum() == count and (S.entered[: S.n][wave] == day).all()
+    assert metrics["gmv_entrant"].iloc[12:].sum() > 0
+    assert model.ledger.total.shape[-1] == ENTRY_WAVE + 2
+
+
+def test_fund_budgets_are_never_overdrawn_and_pace_evenly():
+    f = Funds(FundsConfig(cash=3000.0, traffic=0.0, eco=3000.0, horizon_days=10, start_day=1), scale=1.0)
+    paid = [f.pay_cash(d, np.array([1e9, 1e9])).sum() for d in range(1, 15)]
+    assert sum(paid) == pytest.approx(3000.0) and f.cash.remaining >= 0
+    assert max(paid) == pytest.approx(300.0) and paid[-1] == 0.0  # even pacing, nothing after the horizon
+    eco = [f.invest_eco(d, np.array([1.0, 3.0])) for d in range(1, 15)]
+    assert sum(e.sum() for e in eco) == pytest.approx(3000.0) and eco[0][1] == pytest.approx(3 * eco[0][0])
+
+
+def test_funds_in_a_run_close_and_stop_after_the_horizon():
+    model, m = simulate(days=60, seed=3, funds={"horizon_days": 30}, providers={"n": 8, "seek_prob": 0.5})
+    F = model.funds
+    for fund in (F.cash, F.traffic, F.eco):
+        assert 0 <= fund.remaining <= fund.total
+    share = model.cfg.consumers.n * model.cfg.consumers.scale / model.cfg.funds.platform_users
+    assert m["fund_eco_spent"].iloc[:30].sum() == pytest.approx(model.cfg.funds.eco * share, rel=1e-6)
+    assert (m[["fund_cash_spent", "fund_traffic_spent", "fund_eco_spent"]].iloc[30:] == 0).all().all()
+    assert m["fund_traffic_spent"].sum() > 0 and m["sp_fees"].sum() > 0
+
+
+def _client_gmv(traffic: float, seed: int) -> float:
+    model, _ = simulate(days=90, seed=seed, consumers={"n": 10000},
+                        providers={"n": 10, "seek_prob": 0.5, "merchant_seek_prob": 0.05},
+                        funds={"traffic": traffic, "cash": 0.0, "eco": 0.0})
+    P = model.providers
+    return float(P.client_gmv[: P.n].sum())
+
+
+@pytest.mark.parametrize("seed", [4, 6])
+def test_a_bigger_traffic_fund_raises_sp_clients_gmv(seed):
+    assert _client_gmv(2e12, seed) > _client_gmv(0.0, seed)
+
+
+def test_brand_endorsement_spillover_raises_platform_trust_only_when_on():
+    t = np.array([0.5, 0.5, 0.5])
+    trust.endorse(t, np.array([0, 0, 2]), 0.1)
+    assert t[0] == pytest.approx(1 - 0.5 * 0.9**2) and t[1] == 0.5 and t[2] == pytest.approx(0.55)
+    on = {"brands": {"n": 10, "spillover": True, "spillover_strength": 0.2}}
+    off = {"brands": {"n": 10, "spillover": False, "spillover_strength": 0.2}}
+    _, a = simulate(days=60, seed=6, **on)
+    _, b = simulate(days=60, seed=6, **off)
+    assert a["mean_platform_trust"].iloc[-1] > b["mean_platform_trust"].iloc[-1]
+    assert (a["gmv_brand"].sum() > 0)
+    # without brands the switch changes nothing at all
+    _, c = simulate(days=30, seed=6, brands={"n": 0, "spillover": True, "spillover_strength": 0.2})
+    _, d = simulate(days=30, seed=6, brands={"n": 0, "spillover": False, "spillover_strength": 0.2})
+    assert c.equals(d)
+
+
+def _poaching(incubation: float) -> tuple[int, int]:
+    model, m = simulate(days=90, seed=8, brands={"n": 10, "stage_orders": [5.0, 5.0, 5.0], "poach_prob": 0.05,
+                                                  "sp_speed": 0.0},
+                        providers={"n": 20, "seek_prob": 1.0, "tier_capability": [0.5] * 5, "capability_sd": 0.0,
+                                   "conversion_uplift": 0.0, "traffic_uplift": 0.0, "incubation_protect": 0.8},
+                        funds={"cash": 0.0, "traffic": 0.0, "eco": 0.0})
+    return int(m["hosts_poached"].sum()), int(m["followers_poached"].sum())
+
+
+def test_sp_incubation_lowers_poaching_losses(monkeypatch):
+    from sim.agents import providers as prov
+
+    base = prov.provider_traits
+
+    def with_incubation(value):
+        def traits(cfg, rng, k):
+            t = base(cfg, rng, k)
+            t["incubation"] = np.full(k, value)
+            return t
+        return traits
+
+    monkeypatch.setattr(prov, "provider_traits", with_incubation(0.0))
+    monkeypatch.setattr("sim.model.provider_traits", with_incubation(0.0))
+    none = _poaching(0.0)
+    monkeypatch.setattr(prov, "provider_traits", with_incubation(1.0))
+    monkeypatch.setattr("sim.model.provider_traits", with_incubation(1.0))
+    strong = _poaching(1.0)
+    assert none[0] > 0
+    assert strong[0] < none[0] and strong[1] < none[1]
+
+
+def test_upgrades_happen_only_past_the_thresholds():
+    up = {"efficiency": 0.002, "quality_threshold": 0.8, "min_orders": 50, "refund_threshold": 0.2}
+    model, m = simulate(days=120, seed=9, upgrade=up)
+    S = model.sellers
+    new = np.flatnonzero(S.kind[: S.n] == Kind.NEW_BRAND)
+    assert new.size > 0 and m["upgrades"].sum() == new.size
+    assert (S.quality[new] >= 0.8).all() and (S.orders[new] >= 50).all() and not S.fraud[new].any()
+    assert (S.upgraded_on[new] > 0).all() and (S.aware_slot[new] >= 0).all()
+    assert m["gmv_new_brand"].sum() > 0
+    _, off = simulate(days=120, seed=9, upgrade={**up, "enabled": False})
+    assert off["upgrades"].sum() == 0 and off["gmv_new_brand"].sum() == 0
+    _, subsidised = simulate(days=120, seed=9, upgrade={**up, "subsidy": 2.0})
+    assert subsidised["upgrades"].sum() > m["upgrades"].sum()
+
+
+def test_price_compensation_keeps_hosts_carrying_self_broadcasting_brands():
+    def carried(comp: float) -> int:
+        model = MarketModel(seed=3, consumers={"n": 6000}, hosts={"n": 150}, merchants={"n": 300},
+                            brands={"n": 10, "stage_orders": [5.0, 5.0, 1e9], "competitor_penalty": 0.9,
+                                    "price_comp": comp}, providers={"n": 0})
+        total = 0
+        for _ in range(60):
+            model.step()
+            H, S = model.hosts, model.sellers
+            talent = H.employer[: H.n] < 0
+            slate = H.slate[: H.n][talent]
+            sb = brands.self_broadcasting(model)
+            total += int((slate >= 0).__and__(sb[np.maximum(slate, 0)]).sum())
+        return total
+
+    assert carried(1.0) > carried(0.0)
