@@ -20,7 +20,8 @@ import time
 SIZES = {
     "small": {"consumers": {"n": 10_000}, "hosts": {"n": 200}, "merchants": {"n": 400}},
     "default": {},
-    "large": {"consumers": {"n": 1_000_000}, "hosts": {"n": 10_000}, "merchants": {"n": 20_000}},
+    "large": {"consumers": {"n": 1_000_000}, "hosts": {"n": 10_000}, "merchants": {"n": 20_000},
+              "brands": {"n": 300}, "providers": {"n": 500}},
 }
 
 
@@ -39,6 +40,8 @@ def _one(name: str, days: int, seed: int, queue: mp.Queue) -> None:
         "consumers_end": int(model.consumers.n),
         "hosts": model.cfg.hosts.n,
         "merchants": model.cfg.merchants.n,
+        "brands": model.cfg.brands.n,
+        "providers": model.cfg.providers.n,
         "days": days,
         "init_s": round(t1 - t0, 2),
         "sim_s": round(t2 - t1, 2),

@@ -81,6 +81,37 @@ def ccdf(values: np.ndarray, path: Path, xlabel: str, title: str) -> Path:
     return _save(fig, path)
 
 
+STAGE_COLORS = ("#a6cee3", "#1f78b4", "#b2df8a", "#33a02c")
+
+
+def brands_by_stage(metrics: pd.DataFrame, path: Path) -> Path:
+    """Active traditional brands in each STEPS stage over time (stacked)."""
+    from sim.config import STEPS_STAGES
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    cols = [metrics[f"brands_stage_{s}"].to_numpy() for s in STEPS_STAGES]
+    ax.stackplot(metrics.index, *cols, labels=[s.replace("_", " ") for s in STEPS_STAGES], colors=STAGE_COLORS)
+    ax.set_xlabel("day")
+    ax.set_ylabel("active brands")
+    ax.set_title("Brands by STEPS stage")
+    ax.legend(frameon=False, loc="upper left")
+    return _save(fig, path)
+
+
+def sp_client_gmv(annual: np.ndarray, threshold: float, path: Path) -> Path:
+    """Distribution of service providers' annualised client GMV, with the seed's threshold."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    v = np.sort(np.asarray(annual, float))[::-1]
+    ax.bar(np.arange(v.size), v, color=COLORS["brand"], width=1.0)
+    ax.axhline(threshold, color=COLORS["total"], ls="--", label=f"threshold {threshold:.3g} yuan/year")
+    ax.set_yscale("symlog", linthresh=max(threshold / 100, 1.0))
+    ax.set_xlabel("service providers, ranked")
+    ax.set_ylabel("annualised client GMV (yuan/year, platform scale)")
+    ax.set_title(f"{int((v >= threshold).sum())} of {v.size} active SPs over the threshold")
+    ax.legend(frameon=False)
+    return _save(fig, path)
+
+
 def run_figures(model: MarketModel, metrics: pd.DataFrame, folder: Path) -> list[Path]:
     """The figures a policy reader wants first from one run."""
     folder = Path(folder)
@@ -95,4 +126,7 @@ def run_figures(model: MarketModel, metrics: pd.DataFrame, folder: Path) -> list
              "Host followers at the end of the run"),
         ccdf(S.gmv[: S.n] * scale, folder / "seller_gmv_distribution.png", "cumulative GMV (yuan, platform scale)",
              "Seller GMV over the run"),
+        brands_by_stage(metrics, folder / "brands_by_stage.png"),
+        sp_client_gmv(model.providers.annual_client_gmv(scale)[model.providers.active[: model.providers.n]],
+                      model.cfg.providers.gmv_threshold, folder / "sp_client_gmv.png"),
     ]

@@ -22,7 +22,7 @@ from conftest import SMALL, merge
 
 FILES = ("config.yaml", "metrics.csv", "summary.json")
 FIGURES = ("gmv_by_type_and_channel.png", "trust_and_repurchase.png", "follower_distribution.png",
-           "seller_gmv_distribution.png")
+           "seller_gmv_distribution.png", "brands_by_stage.png", "sp_client_gmv.png")
 
 
 def _check_folder(out: Path, days: int, seed: int) -> None:
