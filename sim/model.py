@@ -256,15 +256,16 @@ class MarketModel(mesa.Model):
         # which of the room's items is on screen when the viewer enters
         n_items = H.slate_size()[room]
         k = (self.streams.get("slot", d).random(room.size) * n_items).astype(np.int64)
-        seller = H.slate[room, k]
-        shown = np.r_[np.full(edge.size, -1), promoted]
-        seller = np.where(shown >= 0, shown, seller)  # a promoted impression shows the promoted goods
+        k += room * H.slate.shape[1]
+        seller = H.slate.ravel()[k]
+        pub = seller[edge.size:]  # a promoted impression shows the promoted goods
+        np.copyto(pub, promoted, where=promoted >= 0)
         return {
             "consumer": consumer,
             "room": room,
             "seller": seller,
-            "private": np.r_[np.ones(edge.size, bool), np.zeros(pub_c.size, bool)],
-            "edge": np.r_[edge, np.full(pub_c.size, -1)],
+            "private": np.concatenate([np.ones(edge.size, bool), np.zeros(pub_c.size, bool)]),
+            "edge": np.concatenate([edge, np.full(pub_c.size, -1)]),
         }
 
     def _charge_boosts(self) -> None:
@@ -297,14 +298,17 @@ class MarketModel(mesa.Model):
         seller_term[branded] += C.brand_affinity[c[branded]] + cfg.choice.w_awareness * C.is_aware(
             c[branded], S.aware_slot[s[branded]])
         # a brand's own store room sells below the list price hosts sell at
-        price = S.price[s]
-        store_sale = (H.employer[h] >= 0) & brands.self_broadcasting(self)[s]
-        price[store_sale] *= 1.0 - cfg.brands.self_broadcast_discount
-        price = np.round(price, 2)  # prices are whole fen, so wallets and the ledger agree exactly
+        log_price = np.log(S.price[: S.n])[s]
+        discounted = brands.self_broadcasting(self)
+        store_sale = np.zeros(s.size, bool)
+        if discounted.any():
+            store_sale = discounted[s] & (H.employer[h] >= 0)
+            log_price[store_sale] += np.log1p(-cfg.brands.self_broadcast_discount)
         p = buy_probability(cfg.choice, trust, seller_term, cfg.choice.w_persona * H.persona[h],
-                            C.price_sens[c], np.log(price), plat.active_guarantees(cfg.platform))
+                            C.price_sens[c], log_price, plat.active_guarantees(cfg.platform))
         intent = np.flatnonzero(self.streams.get("choice", d).random(c.size) < p)
-        price = price[intent]
+        price = S.price[s[intent]] * np.where(store_sale[intent], 1.0 - cfg.brands.self_broadcast_discount, 1.0)
+        price = np.round(price, 2)  # prices are whole fen, so wallets and the ledger agree exactly
         ok = budget_gate(self.streams.get("budget", d), c[intent], price, C.wallet)
         o = {name: v[name][intent[ok]] for name in v}
         o["price"] = price[ok]

@@ -55,6 +55,20 @@ def test_required_keys_exist():
     ({"foo": 1}, "foo"),
     ({"consumers": {"bar": 2}}, "consumers.bar"),
     ({"platform": {"quality_control": {"oops": 1}}}, "platform.quality_control.oops"),
+    ({"brands": {"n": -3}}, "brands.n"),
+    ({"providers": {"n": -1}}, "providers.n"),
+    ({"funds": {"cash": -1e8}}, "funds.cash"),
+    ({"funds": {"traffic": float("nan")}}, "funds.traffic"),
+    ({"funds": {"eco": "lots"}}, "funds.eco"),
+    ({"brands": {"entry_waves": [[400, 10]]}}, "brands.entry_waves[0][0]"),
+    ({"brands": {"entry_waves": [[0, 10]]}}, "brands.entry_waves[0][0]"),
+    ({"brands": {"entry_waves": [[90]]}}, "brands.entry_waves[0]"),
+    ({"brands": {"entry_waves": [[90, -5]]}}, "brands.entry_waves[0][1]"),
+    ({"brands": {"entry_waves": [[90, 2.5]]}}, "brands.entry_waves[0][1]"),
+    ({"brands": {"entry_waves": "90,10"}}, "brands.entry_waves"),
+    ({"brands": {"aware_share": [0.3]}}, "brands.aware_share"),
+    ({"providers": {"tier_fee": [0.1, 0.1]}}, "providers.tier_fee"),
+    ({"platform": {"take_rate": 0.9}}, "platform.take_rate"),
 ])
 def test_invalid_values_name_the_key(overrides, key):
     with pytest.raises(ConfigError) as err:
@@ -78,6 +92,9 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     ("+foo=1", "foo"),
     ("+consumers.bar=2", "consumers.bar"),
     ("platform=nope", "platform"),
+    ("funds.cash=-1", "funds.cash"),
+    ("brands.entry_waves=[[400,10]]", "brands.entry_waves[0][0]"),
+    ("brands.entry_waves=[[90]]", "brands.entry_waves[0]"),
 ])
 def test_cli_rejects_bad_input_before_writing_anything(tmp_path, arg, key):
     out = tmp_path / "run"

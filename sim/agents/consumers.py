@@ -68,10 +68,11 @@ class Consumers:
         """
         b = self.n_slots
         self.n_slots += 1
-        if b // 8 >= self.aware.shape[1]:
+        if b // 8 >= self.aware.shape[1]:  # grow 64 slots at a time
             self.aware = np.concatenate([self.aware, np.zeros((self.capacity, 8), np.uint8)], axis=1)
         if rng is not None and share_by_segment is not None:
-            hit = rng.random(self.capacity) < np.asarray(share_by_segment)[self.segment]
+            share = np.asarray(share_by_segment, dtype=np.float32)[self.segment]
+            hit = rng.random(self.capacity, dtype=np.float32) < share
             self.aware[hit, b >> 3] |= np.uint8(1 << (b & 7))
             self.known[hit] += 1
         return b
@@ -93,10 +94,11 @@ class Consumers:
         new = ~self.is_aware(c, sl)
         if not new.any():
             return 0
-        pairs = np.unique(np.stack([c[new], sl[new]]), axis=1)
-        np.bitwise_or.at(self.aware, (pairs[0], pairs[1] >> 3), (1 << (pairs[1] & 7)).astype(np.uint8))
-        np.add.at(self.known, pairs[0], 1)
-        return pairs.shape[1]
+        key = np.unique((c[new].astype(np.int64) << 32) | sl[new].astype(np.int64))  # each pair once
+        who, sl = key >> 32, key & 0xFFFFFFFF
+        np.bitwise_or.at(self.aware, (who, sl >> 3), (1 << (sl & 7)).astype(np.uint8))
+        np.add.at(self.known, who, 1)
+        return int(key.size)
 
     def forget_brand(self, slot: int) -> None:
         """A brand left the market: it no longer counts among the brands consumers know."""

@@ -27,14 +27,9 @@ class FollowGraph:
     def __init__(self) -> None:
         self.key = np.zeros(0, dtype=np.int64)
         self.trust = np.zeros(0, dtype=np.float64)
-
-    @property
-    def consumer(self) -> np.ndarray:
-        return (self.key >> _SHIFT).astype(np.int64)
-
-    @property
-    def host(self) -> np.ndarray:
-        return (self.key & np.int64(0xFFFFFFFF)).astype(np.int64)
+        # the key's two halves, kept alongside because every day reads them
+        self.consumer = np.zeros(0, dtype=np.int32)
+        self.host = np.zeros(0, dtype=np.int32)
 
     def __len__(self) -> int:
         return int(self.key.size)
@@ -58,6 +53,8 @@ class FollowGraph:
             pos = np.searchsorted(self.key, k)
             self.key = np.insert(self.key, pos, k)
             self.trust = np.insert(self.trust, pos, t)
+            self.consumer = np.insert(self.consumer, pos, (k >> _SHIFT).astype(np.int32))
+            self.host = np.insert(self.host, pos, (k & np.int64(0xFFFFFFFF)).astype(np.int32))
         return int(k.size)
 
     def remove(self, mask: np.ndarray) -> int:
@@ -66,6 +63,7 @@ class FollowGraph:
         if n:
             keep = ~mask
             self.key, self.trust = self.key[keep], self.trust[keep]
+            self.consumer, self.host = self.consumer[keep], self.host[keep]
         return n
 
     def remove_consumers(self, consumers: np.ndarray) -> int:
