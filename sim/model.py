@@ -221,8 +221,9 @@ class MarketModel(mesa.Model):
         cfg, C, H, F = self.cfg, self.consumers, self.hosts, self.follows
         # private domain: each follow edge to a live host is a visit with prob ~ trust in the host
         eh, ec = F.host, F.consumer
-        p = np.minimum(1.0, cfg.consumers.visit_prob * F.trust / cfg.consumers.host_trust_init_mean)
-        edge = np.flatnonzero(H.live[eh] & (self.streams.get("private", d).random(len(F)) < p))
+        edge = np.flatnonzero(H.live[eh])  # edges to hosts on air today
+        p = np.minimum(1.0, (cfg.consumers.visit_prob / cfg.consumers.host_trust_init_mean) * F.trust[edge])
+        edge = edge[self.streams.get("private", d).random(edge.size) < p]
         # public domain: impressions demanded (stochastic rounding of the rate, one draw per consumer)
         b = cfg.brands
         lam = C.view_factor(self.trust_ref, b.presence_view_strength * b.presence_viewing)

@@ -58,6 +58,7 @@ class Consumers:
         self.aware = np.zeros((cap, 0), dtype=np.uint8)
         self.n_slots = 0
         self.known = np.zeros(cap, dtype=np.int32)  # active brands each consumer knows
+        self._share_cache: dict[tuple[float, ...], np.ndarray] = {}
 
     # ------------------------------------------------------------------ awareness of brands
     def new_brand_slot(self, rng: np.random.Generator | None, share_by_segment: np.ndarray | None) -> int:
@@ -71,10 +72,13 @@ class Consumers:
         if b // 8 >= self.aware.shape[1]:  # grow 64 slots at a time
             self.aware = np.concatenate([self.aware, np.zeros((self.capacity, 8), np.uint8)], axis=1)
         if rng is not None and share_by_segment is not None:
-            share = np.asarray(share_by_segment, dtype=np.float32)[self.segment]
-            hit = rng.random(self.capacity, dtype=np.float32) < share
-            self.aware[hit, b >> 3] |= np.uint8(1 << (b & 7))
-            self.known[hit] += 1
+            key = tuple(share_by_segment)
+            if key not in self._share_cache:  # brands share one awareness profile: gather it once
+                self._share_cache[key] = np.asarray(key, dtype=np.float32)[self.segment]
+            hit = rng.random(self.capacity, dtype=np.float32) < self._share_cache[key]
+            col = self.aware[:, b >> 3]  # a strided view: set the bit in place
+            col |= hit.view(np.uint8) << np.uint8(b & 7)
+            self.known += hit
         return b
 
     def is_aware(self, consumer: np.ndarray, slot: np.ndarray) -> np.ndarray:
@@ -139,7 +143,10 @@ class Consumers:
         """Viewing intensity of the first ``n`` slots: the trait, times (trust / trust_ref)**elasticity,
         times ``1 + presence * log(1 + active brands known)``; zero for inactive consumers."""
         n = self.n
-        f = np.power(self.trust[:n] / trust_ref, self.cfg.view_trust_elasticity)
+        el = self.cfg.view_trust_elasticity
+        f = self.trust[:n] / trust_ref
+        if el != 1.0:  # the default elasticity needs no power (the costliest op at 1e6 consumers)
+            f = np.power(f, el, out=f)
         f *= self.views[:n]
         if presence > 0 and self.n_slots:
             f *= 1.0 + presence * np.log1p(self.known[:n])
