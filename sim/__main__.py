@@ -43,27 +43,31 @@ def _one_line(exc: BaseException, overrides: list[str]) -> str:
     return "invalid config: " + "; ".join(keep or [type(exc).__name__])
 
 
-def compose(overrides: list[str]) -> dict[str, Any]:
-    """Compose ``configs/config.yaml`` with command-line ``overrides`` (Hydra's compose API)."""
+def compose(overrides: list[str], config_name: str = "config") -> dict[str, Any]:
+    """Compose ``configs/<config_name>.yaml`` with command-line ``overrides`` (Hydra's compose API).
+
+    Hydra's multi-line errors become one-line ConfigError messages.
+    """
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
 
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        return _plain(hydra_compose("config", overrides=[o for o in overrides if not o.startswith(_HYDRA_PREFIXES)]))
+    from sim.config import ConfigError
+
+    plain = [o for o in overrides if not o.startswith(_HYDRA_PREFIXES)]
+    try:
+        with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+            return _plain(hydra_compose(config_name, overrides=plain))
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(_one_line(exc, plain)) from None
 
 
 def preflight(argv: list[str]) -> None:
     """Compose and validate the run's configuration; raise ConfigError on any bad input."""
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
+    from sim.config import make_config
 
-    from sim.config import ConfigError, make_config
-
-    try:
-        data = compose(argv)
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(_one_line(exc, argv)) from None
-    make_config(data)
+    make_config(compose(argv))
 
 
 def _task(cfg: Any) -> None:

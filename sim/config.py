@@ -247,6 +247,7 @@ class ProvidersConfig:
     tier_fee: list[float] = _f([0.03, 0.04, 0.05, 0.06, 0.07], "share of client GMV", **PROB)
     conversion_uplift: float = _f(0.5, "utility per unit room-operation capability", ge=0.0)
     traffic_uplift: float = _f(1.0, "room weight x (1 + u * traffic capability)", ge=0.0)
+    incubation: bool = _f(True)  # SPs' host-incubation capability acts (off: no protection, no re-growing)
     incubation_protect: float = _f(0.8, "poaching risk x (1 - p * incubation capability)", **PROB)
     seek_prob: float = _f(0.05, "per day, brands and new brands without an SP", **PROB)
     merchant_seek_prob: float = _f(0.002, "per day, white-label merchants without an SP", **PROB)

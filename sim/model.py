@@ -423,6 +423,8 @@ class MarketModel(mesa.Model):
                        (S.ew_profit, profit)):
             col[:ns] += a_s * (x - col[:ns])
         S.gmv[:ns] += np.bincount(os_, weights=gmv, minlength=ns)
+        own = o["channel"] == 1
+        S.gmv_self[:ns] += np.bincount(os_[own], weights=gmv[own], minlength=ns)
         S.orders[:ns] += orders
         S.profit[:ns] += profit
         # hosts: traffic statistics the allocator ranks rooms by, and income

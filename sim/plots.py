@@ -130,3 +130,73 @@ def run_figures(model: MarketModel, metrics: pd.DataFrame, folder: Path) -> list
         sp_client_gmv(model.providers.annual_client_gmv(scale)[model.providers.active[: model.providers.n]],
                       model.cfg.providers.gmv_threshold, folder / "sp_client_gmv.png"),
     ]
+
+
+# ---------------------------------------------------------------------- comparisons
+def _band(ax: plt.Axes, x: np.ndarray, runs: np.ndarray, color: str, label: str) -> None:
+    """Mean over replications with a 95% t band."""
+    from scipy import stats
+
+    mean = runs.mean(axis=0)
+    ax.plot(x, mean, color=color, label=label)
+    if runs.shape[0] > 1:
+        half = stats.t.ppf(0.975, runs.shape[0] - 1) * runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0])
+        ax.fill_between(x, mean - half, mean + half, color=color, alpha=0.2, lw=0)
+
+
+ARM_COLORS = ("#333333", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e")
+
+
+def comparison_figures(by: dict, experiment, replications: int, decomposition: pd.DataFrame,  # noqa: ANN001
+                       folder: Path) -> list[Path]:
+    """GMV and platform trust over time per arm (bands over replications); the decomposition with intervals."""
+    folder = Path(folder)
+    arms = ["baseline", *experiment.policies]
+    paths = []
+    for metric, ylabel, name in (("gmv", "GMV (yuan/day, platform scale)", "gmv_by_arm.png"),
+                                 ("gmv_incumbent", "incumbents' GMV (yuan/day, platform scale)", "incumbent_gmv_by_arm.png"),
+                                 ("mean_platform_trust", "mean platform trust (0-1)", "trust_by_arm.png")):
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for i, arm in enumerate(arms):
+            runs = np.array([by[r, arm].metrics[metric].to_numpy() for r in range(replications)])
+            _band(ax, by[0, arm].metrics.index.to_numpy(), runs, ARM_COLORS[i % len(ARM_COLORS)], arm)
+        ax.set_xlabel("day")
+        ax.set_ylabel(ylabel)
+        ax.legend(frameon=False)
+        paths.append(_save(fig, folder / name))
+    keys = ["d_gmv_total", "cannibalization", "gmv_treated"]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    width = 0.8 / max(len(experiment.policies), 1)
+    for i, policy in enumerate(experiment.policies):
+        d = decomposition[decomposition["policy"] == policy].set_index("metric").reindex(keys)
+        x = np.arange(len(keys)) + i * width
+        err = np.vstack([d["estimate"] - d["ci_low"], d["ci_high"] - d["estimate"]])
+        ax.bar(x, d["estimate"], width, yerr=np.nan_to_num(err), capsize=3, label=policy,
+               color=ARM_COLORS[(i + 1) % len(ARM_COLORS)])
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(np.arange(len(keys)) + width * (len(experiment.policies) - 1) / 2)
+    ax.set_xticklabels(["change in total GMV", "taken from incumbents", "treated sellers' GMV"])
+    ax.set_ylabel("yuan over the run (platform scale), 95% CI")
+    ax.legend(frameon=False)
+    paths.append(_save(fig, folder / "decomposition.png"))
+    return paths
+
+
+def grid_figure(grid: pd.DataFrame, path: Path) -> Path:
+    """Incremental share of treated GMV against the swept parameter, with 95% intervals."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    sub = grid[grid["metric"] == "incremental_share"]
+    for i, (policy, g) in enumerate(sub.groupby("policy", sort=False)):
+        x = np.arange(len(g))
+        color = ARM_COLORS[(i + 1) % len(ARM_COLORS)]
+        ax.plot(x, g["estimate"], marker="o", color=color, label=policy)
+        ax.fill_between(x, g["ci_low"], g["ci_high"], color=color, alpha=0.2, lw=0)
+        ax.set_xticks(x)
+        ax.set_xticklabels([str(v) for v in g["value"]])
+    ax.axhline(0, color="black", lw=0.8)
+    ax.axhline(1, color="black", lw=0.8, ls=":")
+    ax.set_xlabel(str(sub["parameter"].iloc[0]) if len(sub) else "parameter")
+    ax.set_ylabel("incremental share of treated GMV (95% CI)")
+    ax.set_title("0: pure cannibalization, 1: all new demand")
+    ax.legend(frameon=False)
+    return _save(fig, path)

@@ -14,7 +14,8 @@ from sim import ConfigError, SimConfig, make_config
 from sim.__main__ import CONFIG_DIR, compose
 from sim.config import field_docs, to_dict
 
-GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir())
+GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir() and p.name != "experiment")
+EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
 
 
 def test_yaml_defaults_equal_dataclass_defaults():
@@ -28,6 +29,15 @@ def test_yaml_defaults_equal_dataclass_defaults():
 @pytest.mark.parametrize("option", [f"{g}={p.stem}" for g in GROUPS for p in sorted((CONFIG_DIR / g).glob("*.yaml"))])
 def test_every_group_option_composes_and_validates(option):
     make_config(compose([option]))
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_every_experiment_composes_and_every_arm_validates(name):
+    from sim.compare import load_experiment
+
+    exp, base, reps = load_experiment(name)
+    assert exp.name == name and exp.policies and reps >= 1
+    assert exp.description.strip(), "each experiment explains itself"
 
 
 def test_required_keys_exist():

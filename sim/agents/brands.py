@@ -134,7 +134,7 @@ def poach(model: MarketModel, day: int) -> tuple[int, int]:
     if store.size == 0:
         return 0, 0
     sp = S.sp[emp[store]]
-    inc = np.where(sp >= 0, model.providers.incubation[np.maximum(sp, 0)], 0.0)
+    inc = np.where(sp >= 0, model.providers.incubation[np.maximum(sp, 0)], 0.0) * pcfg.incubation
     risk = cfg.poach_prob * (1.0 - pcfg.incubation_protect * inc)
     hit = u[store] < risk
     poached, inc = store[hit], inc[hit]

@@ -110,6 +110,7 @@ def match(model: MarketModel, day: int) -> int:
         if not np.isfinite(score[best]):
             break
         S.sp[s] = best
+        S.had_sp[s] = True
         room[best] -= 1
         P.clients[best] += 1
         matched += 1

@@ -37,6 +37,7 @@ class Sellers(Book):
     def __init__(self, capacity: int, n_segments: int) -> None:
         super().__init__(capacity)
         self.n_segments = n_segments
+        self.column("origin", np.int64)  # stable identity across policy arms (see :meth:`add`)
         self.column("kind", np.int8)
         self.column("cohort", np.int16)
         self.column("active", bool, False)
@@ -67,6 +68,8 @@ class Sellers(Book):
         self.column("loss_days", np.int32)
         # cumulative totals
         self.column("gmv", np.float64)  # yuan at model scale
+        self.column("gmv_self", np.float64)  # of which through its own store broadcasts
+        self.column("had_sp", bool, False)  # was ever a service provider's client
         self.column("profit", np.float64)
         self.column("orders", np.int64)
 
@@ -74,6 +77,9 @@ class Sellers(Book):
         """Enter ``len(traits['price'])`` sellers with the given traits; returns their ids."""
         k = len(traits["price"])
         idx = self.append(k)
+        # (entry day, kind, cohort, rank in batch) names the same seller in paired runs even when
+        # another arm's extra entrants shift the row numbers
+        self.origin[idx] = (np.int64(day) << 32) | (int(kind) << 28) | (int(cohort) << 20) | np.arange(k)
         self.kind[idx] = kind
         self.cohort[idx] = cohort
         self.active[idx] = True
