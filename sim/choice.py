@@ -4,7 +4,12 @@ For a view of seller ``s`` by consumer ``i`` in room ``h``::
 
     U = intercept + w_trust * T + w_quality * claim_s + w_guarantee * G
         + w_persona * persona_h + w_segment_fit * fit_{s, seg_i}
-        + brand_affinity_i * [s is a brand] - price_sens_i * log(price_s)
+        + conversion_uplift * room_op_{SP(s)}
+        + [s is a brand] * (brand_affinity_i + w_awareness * aware_{i, s})
+        - price_sens_i * log(price_{s, h})
+
+where ``price_{s, h}`` is the list price, less the self-broadcast discount in
+a brand's own store room.
     P(buy) = 1 / (1 + exp(-U))
 
 ``T`` is platform trust in the public domain and a mix

@@ -1,7 +1,8 @@
 """Typed, validated configuration of a market run.
 
 One dataclass per Hydra config group (``consumers``, ``hosts``, ``merchants``,
-``platform``) under the top-level :class:`SimConfig`.  Every field carries its
+``platform``, ``brands``, ``upgrade``, ``providers``, ``funds``; plus ``choice``
+and ``output``) under the top-level :class:`SimConfig`.  Every field carries its
 allowed range in ``metadata`` so that one validator serves both entry points,
 Hydra (``python -m sim``) and plain Python (``MarketModel(**overrides)``), and
 every bad value is reported as one line naming the full key, the value and what
@@ -425,9 +426,9 @@ def _cross_check(cfg: SimConfig) -> None:
         raise _fail("hosts.slate_size", h.slate_size, f"<= hosts.candidates = {h.candidates}")
     b, p = cfg.brands, cfg.providers
     worst = max(h.tier_commission) + b.price_comp * b.self_broadcast_discount + cfg.platform.take_rate + max(p.tier_fee)
-    if worst > 1.0:
+    if worst >= 1.0:  # at exactly 1, rounding each share to the fen could leave the seller -1 fen
         raise _fail("platform.take_rate", cfg.platform.take_rate,
-                    f"small enough that commission + compensation + take + SP fee <= 1 (now {worst:.3g})")
+                    f"small enough that commission + compensation + take + SP fee < 1 (now {worst:.3g})")
     if len(b.aware_share) != len(c.segments):
         raise _fail("brands.aware_share", b.aware_share, f"a list of {len(c.segments)} shares (one per consumer segment)")
     if len(b.stage_orders) != len(STEPS_STAGES) - 1:

@@ -120,10 +120,9 @@ class MarketModel(mesa.Model):
         ids = self.sellers.add(self.day, Kind.BRAND, cohort, traits)
         self.sellers.stage_day[ids] = self.day
         C = self.consumers
-        for i in ids:
-            slot = C.n_slots
-            self.sellers.aware_slot[i] = C.new_brand_slot(self.streams.get("brand.awareness", 0, key=slot),
-                                                          b.aware_share)
+        for i in ids:  # awareness draws keyed by the brand's stable origin: paired across arms
+            rng = self.streams.get("brand.awareness", 0, key=int(self.sellers.origin[i]))
+            self.sellers.aware_slot[i] = C.new_brand_slot(rng, b.aware_share)
             SellerAgent(self, i)
         return ids
 
@@ -213,7 +212,7 @@ class MarketModel(mesa.Model):
         sp = S.sp[seller]
         client = sp >= 0
         if offer and client.any():
-            weights = 1.0 + self.providers.traffic_op[sp[client]]
+            weights = 1.0 + self.cfg.providers.traffic_uplift * self.providers.traffic_op[sp[client]]
             self.boosts.append(Boost("fund_traffic", room[client], offer, weights, items=seller[client]))
 
     def _visits(self, d: int, live: np.ndarray, demotion: np.ndarray) -> dict[str, np.ndarray]:

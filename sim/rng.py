@@ -39,7 +39,7 @@ PURPOSES: dict[str, str] = {
     "inspection": "platform inspections and fraud detection",
     "init.brands": "traits of the brands present at start",
     "brand.entry": "traits of an entry wave's brands (key = wave index)",
-    "brand.awareness": "which consumers know a brand when it enters (key = awareness slot)",
+    "brand.awareness": "which consumers know a brand when it enters (key = the brand's stable origin)",
     "awareness": "viewers becoming aware of a brand they saw",
     "poaching": "brand store hosts poached, and the followers they take",
     "init.providers": "traits of the service providers present at start",

@@ -1,8 +1,9 @@
 """Public-domain traffic: how many impressions the platform supplies and which rooms get them.
 
 Supply is demand-driven: each active consumer asks for
-``Poisson(feed_load * views_i * (trust_i / trust_ref) ** elasticity)`` feed
-impressions a day.  The platform allocates the day's total over the live
+``floor(lam_i + u_i)`` feed impressions a day (stochastic rounding of
+``lam_i = feed_load * views_i * (trust_i / trust_ref) ** elasticity`` times
+the brand-presence factor; one uniform per consumer keeps draws paired).  The platform allocates the day's total over the live
 rooms in two passes:
 
 1. **boosts** (traffic grants, entry support: :class:`Boost`) are carved out

@@ -90,7 +90,8 @@ def match(model: MarketModel, day: int) -> int:
     n = S.n
     u = rng.random(n)
     # contracts ending at random (SP competition and client turnover)
-    end = np.flatnonzero((S.sp[:n] >= 0) & (rng.random(n) < cfg.contract_churn))
+    churn = model.streams.get("provider.churn", day).random(n)
+    end = np.flatnonzero((S.sp[:n] >= 0) & (churn < cfg.contract_churn))
     release(model, end)
     if P.n == 0:
         return 0
