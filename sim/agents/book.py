@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
+import mesa
 import numpy as np
 
 
@@ -45,3 +48,26 @@ class Book:
         idx = np.arange(self.n, self.n + k)
         self.n += k
         return idx
+
+
+class BookAgent(mesa.Agent):
+    """A thin Mesa agent viewing row ``index`` of the model's book named ``book``.
+
+    State stays in the vectorised book; the agent exists so that Mesa tools
+    (``model.agents_by_type``, ``AgentSet.select``, visualisation) can reach it.
+    """
+
+    book: str = ""
+
+    def __init__(self, model: mesa.Model, index: int) -> None:
+        super().__init__(model)
+        self.index = int(index)
+
+    @property
+    def _book(self) -> Book:
+        return getattr(self.model, self.book)
+
+
+def column_view(name: str, cast: Callable[[Any], Any] = float, doc: str = "") -> property:
+    """A read-only agent property returning ``cast(book.<name>[index])``."""
+    return property(lambda self: cast(getattr(self._book, name)[self.index]), doc=doc or f"The book's ``{name}``.")

@@ -9,10 +9,9 @@ view of one row.
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
-from sim.agents.book import Book
+from sim.agents.book import Book, BookAgent, column_view
 from sim.agents.sellers import Sellers
 from sim.config import HostsConfig
 
@@ -140,16 +139,12 @@ def talent_traits(cfg: HostsConfig, rng: np.random.Generator, k: int) -> dict[st
     }
 
 
-class HostAgent(mesa.Agent):
+class HostAgent(BookAgent):
     """A Mesa view of one host; its state lives in the :class:`Hosts` book."""
 
-    def __init__(self, model: mesa.Model, index: int) -> None:
-        super().__init__(model)
-        self.index = int(index)
-
-    @property
-    def _book(self) -> Hosts:
-        return self.model.hosts
+    book = "hosts"
+    commission = column_view("commission", doc="Share of GMV earned on goods sold.")
+    persona = column_view("persona", doc="Persona strength in [0, 1].")
 
     @property
     def tier(self) -> str:
@@ -158,14 +153,6 @@ class HostAgent(mesa.Agent):
     @property
     def is_store(self) -> bool:
         return bool(self._book.employer[self.index] >= 0)
-
-    @property
-    def commission(self) -> float:
-        return float(self._book.commission[self.index])
-
-    @property
-    def persona(self) -> float:
-        return float(self._book.persona[self.index])
 
     @property
     def slate(self) -> list[int]:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
-from sim.agents.book import Book
+from sim.agents.book import Book, BookAgent, column_view
 from sim.agents.sellers import Kind
 from sim.config import SP_TIERS, ProvidersConfig
 
@@ -167,24 +166,15 @@ def enter(model: MarketModel, day: int) -> np.ndarray:
     return ids
 
 
-class ProviderAgent(mesa.Agent):
+class ProviderAgent(BookAgent):
     """A Mesa view of one service provider; its state lives in the :class:`Providers` book."""
 
-    def __init__(self, model: mesa.Model, index: int) -> None:
-        super().__init__(model)
-        self.index = int(index)
-
-    @property
-    def _book(self) -> Providers:
-        return self.model.providers
+    book = "providers"
+    active = column_view("active", bool)
 
     @property
     def tier(self) -> str:
         return SP_TIERS[self._book.tier[self.index]]
-
-    @property
-    def active(self) -> bool:
-        return bool(self._book.active[self.index])
 
     @property
     def clients(self) -> list[int]:

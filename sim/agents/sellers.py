@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-import mesa
 import numpy as np
 
-from sim.agents.book import Book
+from sim.agents.book import Book, BookAgent, column_view
 from sim.config import MerchantsConfig
 
 
@@ -130,40 +129,19 @@ def white_label_traits(cfg: MerchantsConfig, rng: np.random.Generator, k: int, n
     }
 
 
-class SellerAgent(mesa.Agent):
+class SellerAgent(BookAgent):
     """A Mesa view of one seller; its state lives in the :class:`Sellers` book."""
 
-    def __init__(self, model: mesa.Model, index: int) -> None:
-        super().__init__(model)
-        self.index = int(index)
-
-    @property
-    def _book(self) -> Sellers:
-        return self.model.sellers
+    book = "sellers"
+    active = column_view("active", bool)
+    price = column_view("price", doc="List price, yuan.")
+    quality = column_view("quality", doc="True mean delivered quality.")
+    claim = column_view("claim", doc="Claimed quality.")
+    fraud = column_view("fraud", bool)
 
     @property
     def kind(self) -> str:
         return KIND_NAMES[self._book.kind[self.index]]
-
-    @property
-    def active(self) -> bool:
-        return bool(self._book.active[self.index])
-
-    @property
-    def price(self) -> float:
-        return float(self._book.price[self.index])
-
-    @property
-    def quality(self) -> float:
-        return float(self._book.quality[self.index])
-
-    @property
-    def claim(self) -> float:
-        return float(self._book.claim[self.index])
-
-    @property
-    def fraud(self) -> bool:
-        return bool(self._book.fraud[self.index])
 
     @property
     def gmv(self) -> float:
