@@ -82,7 +82,22 @@ def _task(cfg: Any) -> None:
         print(exc, file=sys.stderr)
         raise SystemExit(2) from None
     out = Path(HydraConfig.get().runtime.output_dir)
-    _, summary = run(sim_cfg, out)
+    try:
+        _, summary = run(sim_cfg, out)
+    except Exception as exc:  # a failed job is recorded for sim.collect; the other jobs of a sweep go on
+        import traceback
+
+        from sim.output import write_json
+
+        write_json(out / "status.json", {"status": "failed", "error": f"{type(exc).__name__}: {exc}",
+                                         "traceback": traceback.format_exc()})
+        print(f"run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if HydraConfig.get().mode.name == "RUN":
+            raise SystemExit(1) from None
+        return
+    from sim.output import write_json
+
+    write_json(out / "status.json", {"status": "ok", "error": ""})
     print(f"GMV {summary['gmv_total']:.4g} yuan over {sim_cfg.days} days; "
           f"platform trust {summary['mean_platform_trust_final']:.3f}; "
           f"repurchase rate {summary['repurchase_rate_final']:.3f}")
