@@ -200,3 +200,56 @@ def grid_figure(grid: pd.DataFrame, path: Path) -> Path:
     ax.set_title("0: pure cannibalization, 1: all new demand")
     ax.legend(frameon=False)
     return _save(fig, path)
+
+
+def sensitivity_figure(table: pd.DataFrame, path: Path) -> Path:
+    """Sobol first-order and total indices (or Morris mu*) per parameter, one panel per output."""
+    outputs = list(dict.fromkeys(table["output"]))
+    fig, axes = plt.subplots(1, len(outputs), figsize=(4.2 * len(outputs), 4), sharey=True, squeeze=False)
+    for ax, out in zip(axes[0], outputs):
+        t = table[table["output"] == out]
+        y = np.arange(len(t))
+        if "S1" in t:
+            ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], color=COLORS["brand"], label="first order S1")
+            ax.barh(y + 0.2, t["ST"], 0.4, xerr=t["ST_conf"], color=COLORS["white_label"], label="total ST")
+            ax.set_xlabel("Sobol index (95% CI)")
+        else:
+            ax.barh(y, t["mu_star"], 0.6, xerr=t["mu_star_conf"], color=COLORS["brand"], label="Morris mu*")
+            ax.set_xlabel("mu* (output units, 95% CI)")
+        ax.set_yticks(y)
+        ax.set_yticklabels(t["parameter"])
+        ax.set_title(out)
+        ax.legend(frameon=False, fontsize=8)
+    return _save(fig, path)
+
+
+def response_curve(results: pd.DataFrame, x: str, y: str, path: Path) -> Path:
+    """A metric against one swept parameter: mean over seeds with a 95% t band."""
+    from scipy import stats
+
+    ok = results[results["status"] == "ok"]
+    g = ok.groupby(x)[y]
+    mean, sd, n = g.mean(), g.std(ddof=1).fillna(0.0), g.count()
+    half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(mean.index, mean, marker="o", color=COLORS["total"])
+    ax.fill_between(mean.index, mean - half, mean + half, color=COLORS["total"], alpha=0.2, lw=0)
+    ax.set_xlabel(x)
+    ax.set_ylabel(f"{y} (mean over seeds, 95% CI)")
+    return _save(fig, path)
+
+
+def heatmap(results: pd.DataFrame, x: str, y: str, z: str, path: Path) -> Path:
+    """Mean of ``z`` over seeds on the (x, y) grid of a sweep."""
+    ok = results[results["status"] == "ok"]
+    table = ok.pivot_table(index=y, columns=x, values=z, aggfunc="mean")
+    fig, ax = plt.subplots(figsize=(7, 5))
+    im = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
+    ax.set_xticks(range(table.shape[1]))
+    ax.set_xticklabels([f"{v:.3g}" for v in table.columns])
+    ax.set_yticks(range(table.shape[0]))
+    ax.set_yticklabels([f"{v:.3g}" for v in table.index])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    fig.colorbar(im, ax=ax, label=f"{z} (mean over seeds)")
+    return _save(fig, path)

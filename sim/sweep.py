@@ -3,8 +3,8 @@
 ``python -m sim.sweep sweep=<name> [key=value ...] [--backend local|dask] [--scheduler ADDR] [--workers N] [--out DIR]``
 reads a design from ``configs/sweep/<name>.yaml``::
 
-    method: grid | random | lhs | sobol     # how points are drawn
-    samples: 16                             # points for random / lhs; base samples for sobol
+    method: grid | random | lhs | sobol | morris   # how points are drawn
+    samples: 16                             # points (random, lhs); base samples (sobol); trajectories (morris)
     seeds: 3                                # replications per point, spawned from one root SeedSequence
     root_seed: 0
     parameters:                             # dotted config keys
@@ -46,7 +46,7 @@ from sim.config import ConfigError, make_config, to_dict
 from sim.metrics import METRICS
 from sim.output import write_atomic, write_json
 
-METHODS = ("grid", "random", "lhs", "sobol")
+METHODS = ("grid", "random", "lhs", "sobol", "morris")
 
 #: A function of (resolved config dict) -> (summary dict, daily metrics frame or None). The default
 #: runs the market; tests and sensitivity checks swap in analytic functions.
@@ -170,11 +170,14 @@ def sample_points(design: Design) -> list[dict[str, Any]]:
         from scipy.stats import qmc
 
         u = qmc.LatinHypercube(d=len(keys), seed=rng).random(design.samples)
-    else:  # sobol: Saltelli's scheme, the points SALib's Sobol analysis expects
+    elif design.method == "sobol":  # Saltelli's scheme: the points SALib's Sobol analysis expects
         from SALib.sample import sobol as sobol_sample
 
-        problem = {"num_vars": len(keys), "names": keys, "bounds": [[0.0, 1.0]] * len(keys)}
-        u = sobol_sample.sample(problem, design.samples, calc_second_order=False, seed=design.root_seed)
+        u = sobol_sample.sample(unit_problem(keys), design.samples, calc_second_order=False, seed=design.root_seed)
+    else:  # morris: one-at-a-time trajectories for elementary effects
+        from SALib.sample import morris as morris_sample
+
+        u = morris_sample.sample(unit_problem(keys), design.samples, num_levels=4, seed=design.root_seed)
     x = lo + u * (hi - lo)
     out = []
     for row in x:
@@ -183,6 +186,11 @@ def sample_points(design: Design) -> list[dict[str, Any]]:
             point[k] = int(round(v)) if isinstance(s["low"], int) and isinstance(s["high"], int) else float(v)
         out.append(point)
     return out
+
+
+def unit_problem(keys: list[str]) -> dict[str, Any]:
+    """A SALib problem on the unit cube (the design scales points to each parameter's range)."""
+    return {"num_vars": len(keys), "names": list(keys), "bounds": [[0.0, 1.0]] * len(keys)}
 
 
 def seeds_for(design: Design) -> list[int]:
@@ -258,10 +266,17 @@ def load_record(out: Path, rid: str) -> dict[str, Any] | None:
         return None
 
 
+def _local_pool(workers: int | None) -> ProcessPoolExecutor:
+    """Worker processes started by a fork server: safe when the driver has threads (progress bars, Dask)."""
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+
+
 def make_executor(backend: str, workers: int | None = None, scheduler: str | None = None) -> Executor:
     """A ``concurrent.futures`` executor: local processes, or a Dask cluster at ``scheduler``."""
     if backend == "local":
-        return ProcessPoolExecutor(max_workers=workers)
+        return _local_pool(workers)
     if backend == "dask":
         from distributed import Client
 
@@ -302,7 +317,7 @@ def run_sweep(design: Design, base: dict[str, Any], out: str | Path, executor: E
             bar.set_postfix(failed=failed)
 
     own = executor is None
-    pool = executor if executor is not None else ProcessPoolExecutor(max_workers=workers)
+    pool = executor if executor is not None else _local_pool(workers)
     attempts = {s.run_id: 0 for s in todo}
     queue = list(todo)
     try:
@@ -331,7 +346,7 @@ def run_sweep(design: Design, base: dict[str, Any], out: str | Path, executor: E
             if broken and own:
                 pool.shutdown(wait=False, cancel_futures=True)
                 # suspects run one at a time, so only the run that kills its worker is blamed
-                pool = ProcessPoolExecutor(max_workers=1) if queue else pool
+                pool = _local_pool(1) if queue else pool
     finally:
         if own:
             pool.shutdown(wait=True, cancel_futures=True)

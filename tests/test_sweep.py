@@ -1,0 +1,194 @@
+"""Sweeps: Hydra multirun and the runner agree; failures are isolated; resume; Dask; Sobol; bad designs."""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.config import ConfigError, SimConfig, to_dict
+from sim.sensitivity import run_sensitivity
+from sim.sweep import config_of, load_design, plan, run_sweep, validate_design
+
+TINY = {"days": 12, "consumers": {"n": 2000}, "hosts": {"n": 60}, "merchants": {"n": 120}, "brands": {"n": 2},
+        "providers": {"n": 3}}
+BASE = to_dict(SimConfig())
+
+
+def _design(params: dict, method: str = "grid", seeds: int = 1, **kw):
+    return validate_design({"name": "t", "method": method, "seeds": seeds, "parameters": params, "base": TINY, **kw},
+                           BASE)
+
+
+# hooks standing in for the model (module level, so worker processes can import them)
+def flaky(cfg):
+    x = cfg["platform"]["feed_load"]
+    if x == 1.5:
+        raise ValueError("injected failure")
+    if x == 2.5:
+        return {"y": float("nan")}, None
+    if x == 3.5:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return {"y": x * 2.0}, None
+
+
+def counting(markers, cfg):
+    marker = Path(markers) / f"{cfg['platform']['feed_load']}-{cfg['seed']}"
+    marker.write_text("ran")
+    return {"y": cfg["platform"]["feed_load"]}, None
+
+
+def ishigami(cfg):
+    x1 = cfg["platform"]["feed_load"] - math.pi
+    x2 = cfg["consumers"]["budget_mean"] - 1.0 - math.pi
+    x3 = cfg["consumers"]["trust"]["noise_sd"] - math.pi
+    return {"y": math.sin(x1) + 7 * math.sin(x2) ** 2 + 0.1 * x3**4 * math.sin(x1)}, None
+
+
+def test_runner_and_hydra_multirun_agree(tmp_path):
+    design = _design({"platform.feed_load": {"values": [1.0, 2.5]}})
+    results = run_sweep(design, BASE, tmp_path / "sweep", workers=2, progress=False)
+    assert (results["status"] == "ok").all()
+    seed = int(results["seed"].iloc[0])
+    args = [sys.executable, "-m", "sim", "-m", "platform.feed_load=1.0,2.5", f"seed={seed}", "days=12",
+            "consumers.n=2000", "hosts.n=60", "merchants.n=120", "brands.n=2", "providers.n=3",
+            "output.figures=false", f"hydra.sweep.dir={tmp_path / 'multirun'}"]
+    res = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    res = subprocess.run([sys.executable, "-m", "sim.collect", str(tmp_path / "multirun")], capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stderr
+    hydra = pd.read_parquet(tmp_path / "multirun" / "results.parquet")
+    assert (hydra["status"] == "ok").all() and len(hydra) == 2
+    for value in (1.0, 2.5):
+        a = results.loc[results["platform.feed_load"] == value, "gmv_total"].item()
+        b = hydra.loc[hydra["platform.feed_load"] == value, "gmv_total"].item()
+        assert a == b
+
+
+def test_failures_are_recorded_and_the_rest_complete(tmp_path):
+    design = _design({"platform.feed_load": {"values": [1.0, 1.5, 2.0, 2.5, 3.0, 3.5]}})
+    results = run_sweep(design, BASE, tmp_path, evaluate=flaky, workers=2, progress=False)
+    status = dict(zip(results["platform.feed_load"], results["status"]))
+    assert status == {1.0: "ok", 1.5: "failed", 2.0: "ok", 2.5: "nan", 3.0: "ok", 3.5: "failed"}
+    err = dict(zip(results["platform.feed_load"], results["error"]))
+    assert "injected failure" in err[1.5] and "worker" in err[3.5] and "non-finite" in err[2.5]
+    assert results.loc[results["status"] == "ok", "y"].tolist() == [2.0, 4.0, 6.0]
+    import json
+
+    rec = json.loads(next((tmp_path / "runs").glob("*.json")).read_text())
+    assert "run_id" in rec
+    failed = [json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*.json")]
+    assert any("Traceback" in r.get("traceback", "") for r in failed)
+
+
+def test_resume_runs_exactly_the_missing_runs(tmp_path):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    counter = functools.partial(counting, str(markers))
+    design = _design({"platform.feed_load": {"values": [1.0, 2.0, 3.0]}}, seeds=2)
+    out = tmp_path / "sweep"
+    run_sweep(design, BASE, out, evaluate=counter, workers=2, progress=False)
+    assert len(list(markers.iterdir())) == 6
+    for m in markers.iterdir():
+        m.unlink()
+    # an interrupted sweep: two records never written, one torn temporary file left behind
+    records = sorted((out / "runs").glob("*.json"))
+    lost = records[:2]
+    for p in lost:
+        p.unlink()
+    (out / "runs" / ".junk.json.tmp").write_text("{half")
+    results = run_sweep(design, BASE, out, evaluate=counter, workers=2, progress=False)
+    assert len(list(markers.iterdir())) == 2  # exactly the missing ones
+    assert (results["status"] == "ok").all() and len(results) == 6
+    pd.read_csv(out / "results.csv")
+    pd.read_parquet(out / "timeseries.parquet")
+
+
+def test_a_single_run_is_reproducible_from_its_row(tmp_path):
+    from sim.run import run
+
+    design = _design({"platform.feed_load": {"low": 1.0, "high": 3.0}}, method="random", samples=2, seeds=2)
+    results = run_sweep(design, BASE, tmp_path, workers=2, progress=False)
+    row = results.iloc[3]
+    cfg = config_of(tmp_path, row["run_id"])
+    assert cfg["seed"] == row["seed"] and cfg["platform"]["feed_load"] == row["platform.feed_load"]
+    _, summary = run(cfg)
+    assert summary["gmv_total"] == row["gmv_total"]
+
+
+def test_dask_local_cluster_matches_local(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    design = _design({"platform.feed_load": {"values": [1.0, 3.0]}}, seeds=2)
+    local = run_sweep(design, BASE, tmp_path / "local", workers=2, progress=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        remote = run_sweep(design, BASE, tmp_path / "dask", executor=client.get_executor(), progress=False)
+    cols = ["run_id", "seed", "status", "gmv_total", "orders_total", "mean_platform_trust_final"]
+    pd.testing.assert_frame_equal(local[cols], remote[cols])
+
+
+def test_sobol_recovers_the_ishigami_indices(tmp_path):
+    design = validate_design({"name": "ishigami", "method": "sobol", "samples": 1024, "parameters": {
+        "platform.feed_load": {"low": 0.0, "high": 2 * math.pi},
+        "consumers.budget_mean": {"low": 1.0, "high": 1.0 + 2 * math.pi},
+        "consumers.trust.noise_sd": {"low": 0.0, "high": 2 * math.pi}}}, BASE)
+    table = run_sensitivity(design, BASE, ["y"], tmp_path, evaluate=ishigami, workers=2, progress=False)
+    s1, st = table["S1"].to_numpy(), table["ST"].to_numpy()
+    assert np.allclose(s1, [0.314, 0.442, 0.0], atol=0.08)
+    assert np.allclose(st, [0.558, 0.442, 0.244], atol=0.08)
+    assert (tmp_path / "figures" / "sensitivity.png").is_file()
+
+
+@pytest.mark.parametrize(("params", "method", "entry"), [
+    ({"platform.nothing": {"values": [1]}}, "grid", "sweep.parameters.platform.nothing"),
+    ({"platform.feed_load": {"values": []}}, "grid", "sweep.parameters.platform.feed_load"),
+    ({"platform.feed_load": {"low": 2.0, "high": 1.0}}, "random", "sweep.parameters.platform.feed_load"),
+    ({"merchants.fraud_share": {"low": 0.0, "high": 1.5}}, "lhs", "sweep.parameters.merchants.fraud_share"),
+    ({"platform.feed_load": {"mean": 1.0}}, "random", "sweep.parameters.platform.feed_load"),
+    ({"platform.feed_load": {"values": [1.0]}}, "bogus", "sweep.method"),
+])
+def test_bad_designs_are_rejected_naming_the_entry(params, method, entry):
+    with pytest.raises(ConfigError) as err:
+        _design(params, method=method)
+    assert entry in str(err.value) and "\n" not in str(err.value)
+
+
+def test_cli_rejects_a_bad_design_before_running(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "sim.sweep", "sweep=demo", "sweep.method=bogus",
+                          "--out", str(tmp_path / "s")], cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 2 and "sweep.method" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "s").exists()
+
+
+def test_every_sweep_and_sensitivity_preset_validates():
+    from sim.sensitivity import load
+
+    root = Path(__file__).resolve().parent.parent / "configs"
+    for p in (root / "sweep").glob("*.yaml"):
+        design, base = load_design(p.stem)
+        assert plan(design, base)
+    for p in (root / "sensitivity").glob("*.yaml"):
+        design, base, outputs = load(p.stem)
+        assert outputs and design.method in ("sobol", "morris")
+
+
+def test_figures_from_sweep_results(tmp_path):
+    design = _design({"platform.feed_load": {"values": [1.0, 2.0]}, "funds.cash": {"values": [0.0, 1e8]}})
+    run_sweep(design, BASE, tmp_path, evaluate=counting_free, workers=1, progress=False)
+    for args in (["--curve", "platform.feed_load", "y"], ["--heatmap", "platform.feed_load", "funds.cash", "y"]):
+        res = subprocess.run([sys.executable, "-m", "sim.figures", str(tmp_path), *args], capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        assert Path(res.stdout.strip().splitlines()[-1]).is_file()
+
+
+def counting_free(cfg):
+    return {"y": cfg["platform"]["feed_load"] * (1 + cfg["funds"]["cash"] / 1e8)}, None
