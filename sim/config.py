@@ -12,6 +12,7 @@ is allowed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -348,10 +349,16 @@ def _check_number(key: str, value: Any, typ: type, meta: Mapping[str, Any]) -> f
     return value
 
 
+@functools.lru_cache(maxsize=None)
+def _hints(cls: type) -> dict[str, Any]:
+    """Resolved field types of a config dataclass (resolving them is slow; sweeps validate thousands)."""
+    return typing.get_type_hints(cls)
+
+
 def _build(cls: type, data: Mapping[str, Any] | None, prefix: str) -> Any:
     """Build dataclass ``cls`` from a mapping, validating every field."""
     data = dict(data or {})
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in data:
         if key not in fields:

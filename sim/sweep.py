@@ -270,7 +270,9 @@ def _local_pool(workers: int | None) -> ProcessPoolExecutor:
     """Worker processes started by a fork server: safe when the driver has threads (progress bars, Dask)."""
     import multiprocessing
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["sim.sweep", "sim.run"])  # workers start with the model already imported
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
 def make_executor(backend: str, workers: int | None = None, scheduler: str | None = None) -> Executor:
