@@ -1,0 +1,54 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # How big should the service-provider fund be?
+#
+# The `sp_fund_size` experiment: cash, traffic and ecosystem funds at 0.5x to 4x the seed's
+# programme against none, over paired replications.
+
+# %% tags=["parameters"]
+import os
+
+SMALL = os.environ.get("LIVESIM_NOTEBOOK_SMALL") == "1"
+REPS = 2 if SMALL else 10
+SIZE = (["consumers.n=5000", "hosts.n=150", "merchants.n=300", "days=120", "brands.n=5", "providers.n=8"]
+        if SMALL else ["consumers.n=50000", "days=365"])
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from sim.compare import compare, load_experiment
+
+experiment, base, _ = load_experiment("sp_fund_size", SIZE)
+comparison, decomposition = compare(experiment, base, REPS)
+levels = list(experiment.policies)
+table = decomposition[decomposition["metric"].isin(["d_gmv_total", "d_n_sps_over_threshold", "d_n_brands",
+                                                    "cost_per_incremental_yuan"])]
+table.pivot(index="policy", columns="metric", values="estimate").loc[levels]
+
+# %% [markdown]
+# ## Returns to fund size
+
+# %%
+mult = np.array([float(p.lstrip("x")) for p in levels])
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+for ax, metric, label in ((axes[0], "d_gmv_total", "change in GMV (yuan)"),
+                          (axes[1], "d_n_sps_over_threshold", "change in SPs over 100M yuan/year")):
+    d = decomposition[decomposition["metric"] == metric].set_index("policy").loc[levels]
+    ax.plot(mult, d["estimate"], marker="o")
+    ax.fill_between(mult, d["ci_low"], d["ci_high"], alpha=0.2)
+    ax.set_xlabel("fund size (x the seed's programme)")
+    ax.set_ylabel(label)
+    ax.axhline(0, color="black", lw=0.8)
+
+# %% [markdown]
+# Where the curve of GMV against fund size flattens, each extra yuan buys less GMV: the cost per
+# incremental yuan (`cost_per_incremental_yuan`) rises with fund size.
