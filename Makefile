@@ -9,12 +9,13 @@ STAMP     := $(VENV)/.installed-stamp
 BOOTSTRAP ?= $(shell for p in python3.12 python3.13 python3 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /root/.pyenv/versions/3.12*/bin/python3.12; do \
                $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 
-.PHONY: run test bench lock clean help
+.PHONY: run test bench dashboard lock clean help
 
 help:
 	@echo "make run    - simulate the default market for one year (ARGS='key=value ...' to override)"
 	@echo "make test   - run the test suite"
 	@echo "make bench  - time the model at several sizes (experiments/bench.py)"
+	@echo "make dashboard - interactive scenario dashboard (Solara) on http://localhost:8765"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -30,6 +31,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+dashboard: $(STAMP)
+	$(PY) -m solara run sim.dashboard --port 8765 --host localhost
 
 bench: $(STAMP)
 	$(PY) experiments/bench.py $(ARGS)
