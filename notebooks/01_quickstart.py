@@ -17,6 +17,7 @@
 import os
 
 SMALL = os.environ.get("LIVESIM_NOTEBOOK_SMALL") == "1"
+FIG_DIR = os.environ.get("LIVESIM_FIG_DIR")  # set to save the key figure (the README uses them)
 DAYS = 60 if SMALL else 365
 OVERRIDES = {"consumers": {"n": 5000}, "hosts": {"n": 150}, "merchants": {"n": 300}} if SMALL else {}
 
@@ -48,6 +49,8 @@ for ax in axes:
     ax.set_xlabel("day")
     ax.legend(frameon=False)
 axes[0].set_ylabel("GMV (yuan/day, platform scale)")
+if FIG_DIR:
+    fig.savefig(os.path.join(FIG_DIR, "nb01_gmv_by_type_and_channel.png"), dpi=90, bbox_inches="tight")
 
 # %% [markdown]
 # ## Trust and repurchase

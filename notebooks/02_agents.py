@@ -17,6 +17,7 @@
 import os
 
 SMALL = os.environ.get("LIVESIM_NOTEBOOK_SMALL") == "1"
+FIG_DIR = os.environ.get("LIVESIM_FIG_DIR")  # set to save the key figure (the README uses them)
 DAYS = 90 if SMALL else 365
 OVERRIDES = ({"consumers": {"n": 5000}, "hosts": {"n": 150}, "merchants": {"n": 300}, "brands": {"n": 6},
               "providers": {"n": 8}} if SMALL else {})
@@ -92,3 +93,5 @@ for ax, values, label in ((axes[0], followers, "followers"), (axes[1], gmv, "sel
     ax.set_ylabel("share with at least x")
 top_share = np.sort(gmv)[::-1][: max(1, gmv.size // 100)].sum() / gmv.sum()
 print(f"top 1% of sellers take {top_share:.0%} of GMV")
+if FIG_DIR:
+    fig.savefig(os.path.join(FIG_DIR, "nb02_tails.png"), dpi=90, bbox_inches="tight")

@@ -17,6 +17,7 @@
 import os
 
 SMALL = os.environ.get("LIVESIM_NOTEBOOK_SMALL") == "1"
+FIG_DIR = os.environ.get("LIVESIM_FIG_DIR")  # set to save the key figure (the README uses them)
 REPS = 3 if SMALL else 20
 SIZE = (["consumers.n=5000", "hosts.n=150", "merchants.n=300", "days=120", "brands.n=5", "providers.n=5"]
         if SMALL else ["consumers.n=20000", "days=365"])
@@ -47,6 +48,8 @@ ax.set_xticks(range(len(results)))
 ax.set_xticklabels(list(results))
 ax.axhline(0, color="black", lw=0.8)
 ax.set_ylabel("incremental share of entrants' GMV (95% CI)")
+if FIG_DIR:
+    fig.savefig(os.path.join(FIG_DIR, "nb03_incremental_share.png"), dpi=90, bbox_inches="tight")
 
 # %% [markdown]
 # **What separates growth from cannibalization.** Entrants' sales are new to the market only if

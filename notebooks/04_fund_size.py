@@ -17,6 +17,7 @@
 import os
 
 SMALL = os.environ.get("LIVESIM_NOTEBOOK_SMALL") == "1"
+FIG_DIR = os.environ.get("LIVESIM_FIG_DIR")  # set to save the key figure (the README uses them)
 REPS = 2 if SMALL else 10
 SIZE = (["consumers.n=5000", "hosts.n=150", "merchants.n=300", "days=120", "brands.n=5", "providers.n=8"]
         if SMALL else ["consumers.n=50000", "days=365"])
@@ -48,6 +49,8 @@ for ax, metric, label in ((axes[0], "d_gmv_total", "change in GMV (yuan)"),
     ax.set_xlabel("fund size (x the seed's programme)")
     ax.set_ylabel(label)
     ax.axhline(0, color="black", lw=0.8)
+if FIG_DIR:
+    fig.savefig(os.path.join(FIG_DIR, "nb04_fund_size.png"), dpi=90, bbox_inches="tight")
 
 # %% [markdown]
 # Where the curve of GMV against fund size flattens, each extra yuan buys less GMV: the cost per
