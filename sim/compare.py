@@ -39,7 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.agents.sellers import ENTRY_WAVE, Kind
-from sim.config import ConfigError, make_config, to_dict
+from sim.config import ConfigError, has_key, make_config, merge, set_key, to_dict
 from sim.output import write_csv, write_text, write_yaml
 
 TREATED_RULES = ("entrants", "sp_clients", "upgraded", "brands", "none")
@@ -71,13 +71,6 @@ class Arm:
     metrics: pd.DataFrame
     sellers: pd.DataFrame  # one row per seller: origin, kind, cohort, gmv (total, self, early, late), flags
     config: dict[str, Any]
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
-    return out
 
 
 def run_arm(config: dict[str, Any]) -> Arm:
@@ -244,7 +237,7 @@ def load_experiment(name: str, overrides: list[str] | None = None) -> tuple[Expe
     base = to_dict(make_config(data))
     for arm, over in [("baseline", exp.baseline), *exp.policies.items()]:
         try:
-            make_config(_merge(base, over))
+            make_config(merge(base, over))
         except ConfigError as err:
             raise ConfigError(f"{err} (in arm {arm!r} of experiment {exp.name!r})") from None
     return exp, base, reps
@@ -259,9 +252,9 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
     (for measuring what common random numbers buy).
     """
     seed0 = int(base.get("seed", 0))
-    arms = {"baseline": _merge(base, experiment.baseline)}
+    arms = {"baseline": merge(base, experiment.baseline)}
     for name, over in experiment.policies.items():
-        arms[name] = _merge(base, over)
+        arms[name] = merge(base, over)
     jobs = []
     for r in range(replications):
         for name, cfg in arms.items():
@@ -379,11 +372,7 @@ def run_grid(experiment: Experiment, base: dict[str, Any], replications: int, ke
     rows = []
     for v in values:
         cfg = copy.deepcopy(base)
-        node = cfg
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node[part]
-        node[parts[-1]] = v
+        set_key(cfg, key, v)
         make_config(cfg)
         _, dec = compare(experiment, cfg, replications, out / f"{key}={v}", workers=workers)
         for row in dec[dec["metric"].isin(["incremental_share", "cannibalization_ratio", "d_gmv_total"])].itertuples():
@@ -420,16 +409,11 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError(f"invalid config: --grid = {args.grid!r}: must be key=v1,v2,...")
             gkey, gvals = args.grid.split("=", 1)
             grid = (gkey, [_parse_value(v) for v in gvals.split(",")])
+            if not has_key(base, gkey):
+                raise ConfigError(f"invalid config: --grid key {gkey!r}: unknown key")
             for v in grid[1]:
                 probe = copy.deepcopy(base)
-                node = probe
-                for part in gkey.split(".")[:-1]:
-                    if not isinstance(node.get(part), dict):
-                        raise ConfigError(f"invalid config: --grid key {gkey!r}: unknown key")
-                    node = node[part]
-                if gkey.split(".")[-1] not in node:
-                    raise ConfigError(f"invalid config: --grid key {gkey!r}: unknown key")
-                node[gkey.split(".")[-1]] = v
+                set_key(probe, gkey, v)
                 make_config(probe)
     except ConfigError as err:
         print(str(err).splitlines()[0], file=sys.stderr)

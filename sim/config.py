@@ -11,6 +11,7 @@ is allowed.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import math
@@ -476,14 +477,34 @@ def _to_plain(obj: Any) -> Any:
     return obj
 
 
-def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
+def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with the (nested) entries of ``over`` laid on top; neither input is modified."""
+    out = copy.deepcopy(dict(base))
     for k, v in over.items():
         if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-            out[k] = _deep_merge(dict(out[k]), v)
+            out[k] = merge(out[k], v)
         else:
-            out[k] = v
+            out[k] = copy.deepcopy(v)
     return out
+
+
+def has_key(cfg: Mapping[str, Any], dotted: str) -> bool:
+    """Whether ``cfg`` has the leaf parameter ``a.b.c``."""
+    node: Any = cfg
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return not isinstance(node, Mapping)
+
+
+def set_key(cfg: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set the parameter ``a.b.c`` of a nested config dict in place."""
+    node = cfg
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node = node[part]
+    node[parts[-1]] = value
 
 
 def make_config(config: Any = None, /, **overrides: Any) -> SimConfig:
@@ -495,7 +516,7 @@ def make_config(config: Any = None, /, **overrides: Any) -> SimConfig:
     data = _to_plain(config) if config is not None else {}
     if not isinstance(data, Mapping):
         raise ConfigError(f"invalid config: expected a mapping or SimConfig, got {type(config).__name__}")
-    data = _deep_merge(dict(data), {k: _to_plain(v) for k, v in overrides.items()})
+    data = merge(data, {k: _to_plain(v) for k, v in overrides.items()})
     cfg = _build(SimConfig, data, "")
     _cross_check(cfg)
     return cfg

@@ -42,7 +42,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from sim.config import ConfigError, make_config, to_dict
+from sim.config import ConfigError, has_key, make_config, merge, set_key, to_dict
 from sim.metrics import METRICS
 from sim.output import write_atomic, write_json
 
@@ -79,23 +79,6 @@ class RunSpec:
     config: dict[str, Any]
 
 
-def _set(cfg: dict[str, Any], key: str, value: Any) -> None:
-    node = cfg
-    parts = key.split(".")
-    for part in parts[:-1]:
-        node = node[part]
-    node[parts[-1]] = value
-
-
-def _has(cfg: dict[str, Any], key: str) -> bool:
-    node: Any = cfg
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
-    return not isinstance(node, dict)
-
-
 def _fail(entry: str, why: str) -> ConfigError:
     return ConfigError(f"invalid sweep design: {entry}: {why}")
 
@@ -118,7 +101,7 @@ def validate_design(data: dict[str, Any], base: dict[str, Any]) -> Design:
         raise _fail("sweep.parameters", "must name at least one parameter")
     for key, spec in params.items():
         entry = f"sweep.parameters.{key}"
-        if not _has(base, key):
+        if not has_key(base, key):
             raise _fail(entry, "unknown parameter (not a key of the model's configuration)")
         if not isinstance(spec, dict) or not ({"values"} <= set(spec) or {"low", "high"} <= set(spec)):
             raise _fail(entry, f"malformed distribution {spec!r}: give values: [...] or low: and high:")
@@ -139,7 +122,7 @@ def validate_design(data: dict[str, Any], base: dict[str, Any]) -> Design:
             ends = [lo, hi]
         for v in ends:  # every end of the range must be a valid value of the parameter
             probe = copy.deepcopy(base)
-            _set(probe, key, v)
+            set_key(probe, key, v)
             try:
                 make_config(probe)
             except ConfigError as err:
@@ -206,15 +189,13 @@ def run_id(config: dict[str, Any]) -> str:
 
 def plan(design: Design, base: dict[str, Any]) -> list[RunSpec]:
     """Every run of the design: points x seeds, each with its resolved, validated configuration."""
-    from sim.compare import _merge
-
-    root = _merge(base, design.base)
+    root = merge(base, design.base)
     specs = []
     for p, point in enumerate(sample_points(design)):
         for r, seed in enumerate(seeds_for(design)):
             cfg = copy.deepcopy(root)
             for k, v in point.items():
-                _set(cfg, k, v)
+                set_key(cfg, k, v)
             cfg["seed"] = seed
             cfg = to_dict(make_config(cfg))
             specs.append(RunSpec(run_id(cfg), p, r, point, seed, cfg))

@@ -10,6 +10,7 @@ import pytest
 
 from sim import MarketModel
 from sim.checks import check_invariants
+from sim.config import merge
 
 #: A small market that still has every mechanism at work (a few seconds per year).
 SMALL: dict[str, Any] = {
@@ -19,13 +20,6 @@ SMALL: dict[str, Any] = {
     "brands": {"n": 3},
     "providers": {"n": 5},
 }
-
-
-def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
 
 
 def simulate(days: int = 60, **overrides: Any) -> tuple[MarketModel, pd.DataFrame]:
