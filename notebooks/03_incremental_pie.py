@@ -18,7 +18,7 @@ import os
 
 SMALL = os.environ.get("LIVESIM_NOTEBOOK_SMALL") == "1"
 FIG_DIR = os.environ.get("LIVESIM_FIG_DIR")  # set to save the key figure (the README uses them)
-REPS = 3 if SMALL else 20
+REPS = 3 if SMALL else 10
 SIZE = (["consumers.n=5000", "hosts.n=150", "merchants.n=300", "days=120", "brands.n=5", "providers.n=5"]
         if SMALL else ["consumers.n=20000", "days=365"])
 
@@ -30,7 +30,7 @@ from sim.compare import compare, load_experiment
 results = {}
 for name in ("brand_entry", "closed_market"):
     experiment, base, _ = load_experiment(name, SIZE)
-    _, decomposition = compare(experiment, base, REPS)
+    _, decomposition = compare(experiment, base, REPS, workers=1 if SMALL else 2)
     results[name] = decomposition.set_index("metric")
 keys = ["d_gmv_total", "cannibalization", "gmv_treated", "incremental_share", "cannibalization_ratio"]
 {name: d.loc[keys, ["estimate", "ci_low", "ci_high"]] for name, d in results.items()}

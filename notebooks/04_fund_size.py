@@ -18,9 +18,9 @@ import os
 
 SMALL = os.environ.get("LIVESIM_NOTEBOOK_SMALL") == "1"
 FIG_DIR = os.environ.get("LIVESIM_FIG_DIR")  # set to save the key figure (the README uses them)
-REPS = 2 if SMALL else 10
+REPS = 2 if SMALL else 5
 SIZE = (["consumers.n=5000", "hosts.n=150", "merchants.n=300", "days=120", "brands.n=5", "providers.n=8"]
-        if SMALL else ["consumers.n=50000", "days=365"])
+        if SMALL else ["consumers.n=20000", "days=365"])
 
 # %%
 import matplotlib.pyplot as plt
@@ -29,7 +29,7 @@ import numpy as np
 from sim.compare import compare, load_experiment
 
 experiment, base, _ = load_experiment("sp_fund_size", SIZE)
-comparison, decomposition = compare(experiment, base, REPS)
+comparison, decomposition = compare(experiment, base, REPS, workers=1 if SMALL else 2)
 levels = list(experiment.policies)
 table = decomposition[decomposition["metric"].isin(["d_gmv_total", "d_n_sps_over_threshold", "d_n_brands",
                                                     "cost_per_incremental_yuan"])]

@@ -16,7 +16,7 @@ import tempfile
 
 SMALL = os.environ.get("LIVESIM_NOTEBOOK_SMALL") == "1"
 FIG_DIR = os.environ.get("LIVESIM_FIG_DIR")  # set to save the key figure (the README uses them)
-SAMPLES = 8 if SMALL else 64
+SAMPLES = 8 if SMALL else 32
 BASE = ({"days": 90, "consumers": {"n": 3000}, "hosts": {"n": 100}, "merchants": {"n": 200}, "brands": {"n": 3},
          "providers": {"n": 4}} if SMALL else {"days": 180, "consumers": {"n": 10000}})
 

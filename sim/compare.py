@@ -29,7 +29,7 @@ import argparse
 import copy
 import sys
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -41,6 +41,7 @@ from scipy import stats
 from sim.agents.sellers import ENTRY_WAVE, Kind
 from sim.config import ConfigError, has_key, make_config, merge, set_key, to_dict
 from sim.output import write_csv, write_text, write_yaml
+from sim.parallel import process_pool
 
 TREATED_RULES = ("entrants", "sp_clients", "upgraded", "brands", "none")
 EARLY = LATE = 90  # days of the short-run and long-run windows
@@ -261,7 +262,7 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
             seed = seed0 + r + (100_003 * (1 + list(arms).index(name)) if independent and name != "baseline" else 0)
             jobs.append((r, name, {**cfg, "seed": seed}))
     own = executor is None and workers > 1
-    pool = ProcessPoolExecutor(max_workers=workers) if own else executor
+    pool = process_pool(workers) if own else executor
     try:
         if pool is None:
             results = [run_arm(cfg) for _, _, cfg in jobs]

@@ -45,6 +45,7 @@ import pandas as pd
 from sim.config import ConfigError, has_key, make_config, merge, set_key, to_dict
 from sim.metrics import METRICS
 from sim.output import write_atomic, write_json
+from sim.parallel import process_pool
 
 METHODS = ("grid", "random", "lhs", "sobol", "morris")
 
@@ -247,19 +248,10 @@ def load_record(out: Path, rid: str) -> dict[str, Any] | None:
         return None
 
 
-def _local_pool(workers: int | None) -> ProcessPoolExecutor:
-    """Worker processes started by a fork server: safe when the driver has threads (progress bars, Dask)."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["sim.sweep", "sim.run"])  # workers start with the model already imported
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-
-
 def make_executor(backend: str, workers: int | None = None, scheduler: str | None = None) -> Executor:
     """A ``concurrent.futures`` executor: local processes, or a Dask cluster at ``scheduler``."""
     if backend == "local":
-        return _local_pool(workers)
+        return process_pool(workers)
     if backend == "dask":
         from distributed import Client
 
@@ -300,7 +292,7 @@ def run_sweep(design: Design, base: dict[str, Any], out: str | Path, executor: E
             bar.set_postfix(failed=failed)
 
     own = executor is None
-    pool = executor if executor is not None else _local_pool(workers)
+    pool = executor if executor is not None else process_pool(workers)
     attempts = {s.run_id: 0 for s in todo}
     queue = list(todo)
     try:
@@ -329,7 +321,7 @@ def run_sweep(design: Design, base: dict[str, Any], out: str | Path, executor: E
             if broken and own:
                 pool.shutdown(wait=False, cancel_futures=True)
                 # suspects run one at a time, so only the run that kills its worker is blamed
-                pool = _local_pool(1) if queue else pool
+                pool = process_pool(1) if queue else pool
     finally:
         if own:
             pool.shutdown(wait=True, cancel_futures=True)
