@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sim.config import ConfigError, make_config
+
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 _HYDRA_PREFIXES = ("hydra.", "hydra/", "+hydra", "++hydra", "~hydra")
 
@@ -53,8 +55,6 @@ def compose(overrides: list[str], config_name: str = "config") -> dict[str, Any]
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    from sim.config import ConfigError
-
     plain = [o for o in overrides if not o.startswith(_HYDRA_PREFIXES)]
     try:
         with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
@@ -63,17 +63,21 @@ def compose(overrides: list[str], config_name: str = "config") -> dict[str, Any]
         raise ConfigError(_one_line(exc, plain)) from None
 
 
+_OTHER_COMMANDS = {"experiment": "sim.compare", "sweep": "sim.sweep", "sensitivity": "sim.sensitivity"}
+
+
 def preflight(argv: list[str]) -> None:
     """Compose and validate the run's configuration; raise ConfigError on any bad input."""
-    from sim.config import make_config
-
+    for arg in argv:
+        group = arg.lstrip("+~").split("=", 1)[0].split(".", 1)[0]
+        if group in _OTHER_COMMANDS:
+            raise ConfigError(f"invalid config: {arg}: the {group} group belongs to python -m {_OTHER_COMMANDS[group]}")
     make_config(compose(argv))
 
 
 def _task(cfg: Any) -> None:
     from hydra.core.hydra_config import HydraConfig
 
-    from sim.config import ConfigError, make_config
     from sim.run import run
 
     try:
@@ -107,8 +111,6 @@ def _task(cfg: Any) -> None:
 def main() -> None:
     """Entry point of ``python -m sim`` and the ``livesim`` script."""
     import hydra
-
-    from sim.config import ConfigError
 
     argv = sys.argv[1:]
     if not any(a.startswith("-") for a in argv):  # plain runs: validate before anything is written

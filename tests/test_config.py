@@ -105,6 +105,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     ("funds.cash=-1", "funds.cash"),
     ("brands.entry_waves=[[400,10]]", "brands.entry_waves[0][0]"),
     ("brands.entry_waves=[[90]]", "brands.entry_waves[0]"),
+    ("experiment=brand_entry", "sim.compare"),
 ])
 def test_cli_rejects_bad_input_before_writing_anything(tmp_path, arg, key):
     out = tmp_path / "run"
