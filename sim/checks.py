@@ -60,6 +60,13 @@ def check_invariants(model: MarketModel) -> None:
                      f"{fund.name} fund payments != fund spending")
     _require(abs(P.cash[: P.n].sum() - (model.funds.cash.total - model.funds.cash.remaining)) <= 1e-6,
              "cash fund paid != cash received by SPs")
+    traffic = model.funds.traffic
+    _require(abs((traffic.total - traffic.remaining) - model.traffic_fund_shown) <= 1e-6,
+             "traffic fund charged != fund impressions shown")
+    # side flows seen from the sellers' books (whole fen booked per day: half a fen of rounding a day)
+    for side, column in (("ads", S.ads), ("upgrade_subsidy", S.subsidy)):
+        _require(abs(L.side_total[side] - column[: S.n].sum() * 100.0) <= 0.5 * max(model.day, 1) + 1.0,
+                 f"ledger {side} != the sellers' {side}")
     # state stays in its domain
     n = C.n
     _require(bool(((C.trust[:n] >= 0) & (C.trust[:n] <= 1)).all()), "platform trust outside [0, 1]")

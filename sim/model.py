@@ -60,6 +60,7 @@ class MarketModel(mesa.Model):
         self.funds = Funds(cfg.funds, cfg.consumers.scale, cfg.consumers.n * cfg.consumers.scale)
         #: Traffic grants for the coming day: ads, snowball support, the traffic fund; others may append.
         self.boosts: list[Boost] = []
+        self.traffic_fund_shown = 0  # fund impressions actually shown (model scale)
         self.events: dict[str, int] = {}
         self._init_hosts()
         self._add_merchants(self.streams.get("init.merchants"), cfg.merchants.n, INITIAL)
@@ -278,8 +279,10 @@ class MarketModel(mesa.Model):
                 cost = bo.granted * b.ad_cost
                 self._ads_paid[int(who)] += cost
                 self.ledger.side("ads", cost)
+                S.ads[int(who)] += cost
             elif kind == "fund_traffic":
                 self.funds.traffic_used(bo.granted)
+                self.traffic_fund_shown += bo.granted
 
     def _orders(self, d: int, v: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Choice, budget, delivery, settlement and booking of the day's orders."""

@@ -69,6 +69,8 @@ class Sellers(Book):
         self.column("gmv", np.float64)  # yuan at model scale
         self.column("gmv_self", np.float64)  # of which through its own store broadcasts
         self.column("had_sp", bool, False)  # was ever a service provider's client
+        self.column("ads", np.float64)  # cumulative ad spend, yuan at model scale
+        self.column("subsidy", np.float64)  # cumulative upgrade subsidy received
         self.column("profit", np.float64)
         self.column("orders", np.int64)
 

@@ -31,6 +31,7 @@ def invest(model: MarketModel, profit: np.ndarray) -> np.ndarray:
     own[wl] = u.invest_share * profit[wl]
     total = own[wl] * (1.0 + u.subsidy)
     model.ledger.side("upgrade_subsidy", own[wl] * u.subsidy)
+    S.subsidy[wl] += own[wl] * u.subsidy
     gain = np.minimum(u.efficiency * total, 1.0) * (1.0 - S.quality[wl])  # quality never passes 1
     S.quality[wl] += gain
     S.claim[wl] += gain
