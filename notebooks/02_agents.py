@@ -25,7 +25,6 @@ OVERRIDES = ({"consumers": {"n": 5000}, "hosts": {"n": 150}, "merchants": {"n": 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 
 from sim import MarketModel
 from sim.agents.hosts import HostAgent

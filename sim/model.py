@@ -24,7 +24,7 @@ from sim.agents.sellers import ENTRY_WAVE, INITIAL, ORGANIC, Kind, SellerAgent, 
 from sim.funds import Funds
 from sim.choice import budget_gate, buy_probability, seller_utility
 from sim.config import SimConfig, make_config
-from sim.ledger import CHANNELS, Ledger
+from sim.ledger import Ledger
 from sim.metrics import METRICS, daily_metrics
 from sim.rng import Streams
 from sim.traffic import Allocator, Boost, rule_scores
@@ -501,12 +501,3 @@ class MarketModel(mesa.Model):
         C = self.consumers
         act = C.active[: C.n]
         return float(np.log1p(C.known[: C.n][act]).mean()) if act.any() else 0.0
-
-    # ------------------------------------------------------------------ inspection helpers
-    def gmv_yuan(self, fen: float) -> float:
-        """Fen at model scale to yuan at platform scale."""
-        return fen / 100.0 * self.cfg.consumers.scale
-
-    @property
-    def channels(self) -> tuple[str, ...]:
-        return CHANNELS

@@ -16,7 +16,7 @@ from sim.choice import budget_gate, buy_probability
 from sim.config import ChoiceConfig, ConsumersConfig, HostsConfig, PlatformConfig, TrustConfig, make_config
 from sim.rng import Streams
 
-from conftest import SMALL, merge, simulate
+from conftest import simulate
 
 
 # ------------------------------------------------------------------ consumers

@@ -182,7 +182,7 @@ def test_price_compensation_keeps_hosts_carrying_self_broadcasting_brands():
         total = 0
         for _ in range(60):
             model.step()
-            H, S = model.hosts, model.sellers
+            H = model.hosts
             talent = H.employer[: H.n] < 0
             slate = H.slate[: H.n][talent]
             sb = brands.self_broadcasting(model)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.agents.sellers import ENTRY_WAVE, INITIAL, Kind
-from sim.compare import Arm, Experiment, compare, decompose, load_experiment, paired_t, ratio_ci, summarise
+from sim.compare import Arm, compare, decompose, load_experiment, paired_t, ratio_ci, summarise
 
 SMALL = ["consumers.n=5000", "hosts.n=150", "merchants.n=300", "days=150", "brands.n=5", "providers.n=5"]
 

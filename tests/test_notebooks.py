@@ -6,7 +6,6 @@ each into a notebook and nbclient executes it, so a broken API breaks the build.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim import MarketModel, __version__, make_config
+from sim import __version__, make_config
 from sim.checks import check_invariants
 from sim.metrics import METRICS
 from sim.output import write_atomic, write_text
