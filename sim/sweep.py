@@ -213,8 +213,15 @@ def simulate(config: dict[str, Any]) -> tuple[dict[str, float], pd.DataFrame]:
     return {k: v for k, v in summary.items() if k not in ("seed", "days", "version")}, metrics
 
 
-def execute(spec: RunSpec, evaluate: Evaluate = simulate, timeseries: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Run one spec, never raising: returns a result record with status ok, nan or failed."""
+def execute(spec: RunSpec, evaluate: Evaluate = simulate, timeseries: tuple[str, ...] = (),
+            started: str | None = None) -> dict[str, Any]:
+    """Run one spec, never raising: returns a result record with status ok, nan or failed.
+
+    With ``started`` (a folder), a marker file says the run began, so that if its worker dies the
+    driver knows which runs were in flight.
+    """
+    if started is not None:
+        Path(started, f"{spec.run_id}.started").touch()
     t0 = time.perf_counter()
     rec: dict[str, Any] = {"run_id": spec.run_id, "point": spec.point, "replicate": spec.replicate,
                            "seed": spec.seed, "params": spec.params}
@@ -293,14 +300,36 @@ def run_sweep(design: Design, base: dict[str, Any], out: str | Path, executor: E
 
     own = executor is None
     pool = executor if executor is not None else process_pool(workers)
+    # local pools leave a marker when a run starts: after a worker dies, only the runs that were in
+    # flight are suspects, and they are rerun one at a time so that only the culprit is blamed
+    marks = out / "runs" / "started"
+    marks.mkdir(parents=True, exist_ok=True)
+    for m in marks.glob("*.started"):
+        m.unlink()
+    started = str(marks) if own else None
+    ts = tuple(design.timeseries)
+
+    def lost(spec: RunSpec, exc: BaseException) -> None:
+        done({"run_id": spec.run_id, "point": spec.point, "replicate": spec.replicate, "seed": spec.seed,
+              "params": spec.params, "status": "failed", "summary": {}, "wall_s": float("nan"),
+              "error": f"worker lost: {type(exc).__name__}: {exc}".strip()})
+
     attempts = {s.run_id: 0 for s in todo}
-    queue = list(todo)
+    queue, isolate = list(todo), []
     try:
-        while queue:
-            futures: dict[Future, RunSpec] = {pool.submit(execute, s, evaluate, tuple(design.timeseries)): s
-                                              for s in queue}
-            queue = []
-            broken = False
+        while queue or isolate:
+            for spec in isolate:  # one at a time
+                try:
+                    done(pool.submit(execute, spec, evaluate, ts, started).result())
+                except BrokenProcessPool as exc:
+                    lost(spec, exc)
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = process_pool(workers)
+            isolate = []
+            if not queue:
+                break
+            futures: dict[Future, RunSpec] = {pool.submit(execute, s, evaluate, ts, started): s for s in queue}
+            queue, broken = [], False
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -308,20 +337,18 @@ def run_sweep(design: Design, base: dict[str, Any], out: str | Path, executor: E
                     spec = futures[f]
                     try:
                         done(f.result())
-                    except Exception as exc:  # noqa: BLE001 - the worker died (killed) or the pool broke
+                    except BrokenProcessPool:  # a local worker died: was this run in flight?
+                        broken = True
+                        (isolate if (marks / f"{spec.run_id}.started").exists() else queue).append(spec)
+                    except Exception as exc:  # noqa: BLE001 - an external executor lost the task
                         attempts[spec.run_id] += 1
-                        broken = broken or isinstance(exc, BrokenProcessPool)
                         if attempts[spec.run_id] >= max_attempts:
-                            done({"run_id": spec.run_id, "point": spec.point, "replicate": spec.replicate,
-                                  "seed": spec.seed, "params": spec.params, "status": "failed",
-                                  "error": f"worker lost: {type(exc).__name__}: {exc}".strip(), "summary": {},
-                                  "wall_s": float("nan")})
+                            lost(spec, exc)
                         else:
                             queue.append(spec)
             if broken and own:
                 pool.shutdown(wait=False, cancel_futures=True)
-                # suspects run one at a time, so only the run that kills its worker is blamed
-                pool = process_pool(1) if queue else pool
+                pool = process_pool(workers)
     finally:
         if own:
             pool.shutdown(wait=True, cancel_futures=True)
