@@ -21,6 +21,11 @@ def _require(ok: bool, what: str) -> None:
         raise AccountingError(what)
 
 
+def _close(a: float, b: float, size: float, what: str) -> None:
+    """``a`` equals ``b`` up to float rounding relative to ``size``."""
+    _require(abs(a - b) <= 1e-6 * max(1.0, size), what)
+
+
 def check_invariants(model: MarketModel) -> None:
     """Money, traffic and state identities of the model's current day."""
     L, C, F, H, S = model.ledger, model.consumers, model.follows, model.hosts, model.sellers
@@ -34,22 +39,20 @@ def check_invariants(model: MarketModel) -> None:
         _require(model.allocator.allocated == model.allocator.supplied, "impressions allocated != supplied")
         _require(m["impressions_allocated"] == m["impressions_supplied"], "metrics: impressions allocated != supplied")
         split = m["merchant_revenue"] + m["host_commissions"] + m["platform_take"] + m["sp_fees"] + m["refunds"]
-        _require(abs(m["gmv"] - split) <= 1e-6 * max(1.0, m["gmv"]), "metrics: GMV split does not close")
+        _close(m["gmv"], split, m["gmv"], "metrics: GMV split does not close")
         by_kind = sum(m[k] for k in m if k in ("gmv_white_label", "gmv_brand", "gmv_new_brand"))
-        _require(abs(by_kind - m["gmv"]) <= 1e-6 * max(1.0, m["gmv"]), "GMV by seller type does not add up")
-        _require(abs(m["gmv_host_channel"] + m["gmv_self_broadcast"] - m["gmv"]) <= 1e-6 * max(1.0, m["gmv"]),
-                 "GMV by channel does not add up")
-        _require(abs(m["gmv_incumbent"] + m["gmv_entrant"] - m["gmv"]) <= 1e-6 * max(1.0, m["gmv"]),
-                 "GMV by cohort does not add up")
+        _close(by_kind, m["gmv"], m["gmv"], "GMV by seller type does not add up")
+        _close(m["gmv_host_channel"] + m["gmv_self_broadcast"], m["gmv"], m["gmv"], "GMV by channel does not add up")
+        _close(m["gmv_incumbent"] + m["gmv_entrant"], m["gmv"], m["gmv"], "GMV by cohort does not add up")
     # host income and seller GMV are the ledger seen from each side
     total_fen = L.total[0].sum()
-    _require(abs(S.gmv[: S.n].sum() * 100.0 - total_fen) <= 1e-6 * max(1.0, total_fen), "seller GMV != ledger GMV")
-    _require(abs(H.income[: H.n].sum() * 100.0 - L.total[FIELDS.index("commission")].sum()) <= 1e-6 * max(1.0, total_fen),
-             "host income != ledger commissions")
+    _close(S.gmv[: S.n].sum() * 100.0, total_fen, total_fen, "seller GMV != ledger GMV")
+    _close(H.income[: H.n].sum() * 100.0, L.total[FIELDS.index("commission")].sum(), total_fen,
+           "host income != ledger commissions")
     # service providers earn exactly the ledger's SP fees; funds are never overdrawn
     P = model.providers
     fees_fen = L.total[FIELDS.index("sp_fee")].sum()
-    _require(abs(P.fees[: P.n].sum() * 100.0 - fees_fen) <= 1e-6 * max(1.0, total_fen), "SP fees != ledger SP fees")
+    _close(P.fees[: P.n].sum() * 100.0, fees_fen, total_fen, "SP fees != ledger SP fees")
     for fund, side in ((model.funds.cash, "fund_cash"), (model.funds.eco, "fund_eco"), (model.funds.traffic, None)):
         _require(fund.remaining >= -1e-9 * max(1.0, fund.total), f"{fund.name} fund overdrawn")
         spent = fund.total - fund.remaining
