@@ -91,7 +91,7 @@ def daily_metrics(model: MarketModel, visits: dict[str, np.ndarray], orders: dic
     m: dict[str, float] = {
         "gmv": gmv_cells.sum() * yuan,
         "orders": n_orders * scale,
-        "buyers": np.unique(orders["consumer"]).size * scale,
+        "buyers": model.events["buyers"] * scale,
         "active_consumers": int(act.sum()) * scale,
         "new_consumers": model.events["new_consumers"] * scale,
         "churned_consumers": model.events["churned"] * scale,

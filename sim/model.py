@@ -318,6 +318,7 @@ class MarketModel(mesa.Model):
         oc, os_, oh = o["consumer"], o["seller"], o["room"]
         buyers, counts = np.unique(oc, return_counts=True)
         C.record_orders(buyers, counts, d)
+        self.events["buyers"] = buyers.size
         # delivery and the expectation gap
         rng = self.streams.get("delivery", d)
         delivered = S.quality[os_] + cfg.merchants.delivery_sd * rng.standard_normal(oc.size)
