@@ -105,8 +105,7 @@ def run_arm(config: dict[str, Any]) -> Arm:
         "had_sp": S.had_sp[:n], "upgraded": S.upgraded_on[:n] >= 0,
         "exited": S.exited[:n] >= 0, "banned": S.banned[:n],
     })
-    metrics = model.datacollector.get_model_vars_dataframe()
-    metrics.index = metrics.index + 1
+    metrics = model.metrics_frame()
     return Arm(metrics, sellers, to_dict(model.cfg))
 
 

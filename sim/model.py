@@ -497,6 +497,13 @@ class MarketModel(mesa.Model):
             if slot >= 0:
                 C.forget_brand(int(slot))
 
+    def metrics_frame(self):  # noqa: ANN201 - a pandas DataFrame
+        """The data collector's daily metrics, indexed by day (1, 2, ...)."""
+        frame = self.datacollector.get_model_vars_dataframe()
+        frame.index = frame.index + 1
+        frame.index.name = "day"
+        return frame
+
     def brand_presence(self) -> float:
         """Mean over active consumers of log(1 + active brands they know)."""
         C = self.consumers

@@ -21,9 +21,7 @@ def run(config: SimConfig | dict[str, Any] | None = None, out_dir: str | Path | 
     cfg = make_config(config, **overrides)
     model = MarketModel(cfg)
     model.run_for(cfg.days)
-    metrics = model.datacollector.get_model_vars_dataframe()
-    metrics.index = metrics.index + 1
-    metrics.index.name = "day"
+    metrics = model.metrics_frame()
     summary = {"seed": cfg.seed, "days": cfg.days, "version": __version__, **summarise(metrics)}
     if out_dir is not None:
         out = Path(out_dir)

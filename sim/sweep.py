@@ -208,8 +208,7 @@ def simulate(config: dict[str, Any]) -> tuple[dict[str, float], pd.DataFrame]:
     from sim.run import run
 
     model, summary = run(config)
-    metrics = model.datacollector.get_model_vars_dataframe()
-    metrics.index = metrics.index + 1
+    metrics = model.metrics_frame()
     return {k: v for k, v in summary.items() if k not in ("seed", "days", "version")}, metrics
 
 
