@@ -5,8 +5,9 @@
 >>> model.run_for(30)
 """
 
-from sim.config import ConfigError, SimConfig, make_config
-from sim.model import MarketModel
+__version__ = "0.2.0"  # before the imports: sim.model stamps checkpoints with it
 
-__version__ = "0.1.0"
+from sim.config import ConfigError, SimConfig, make_config  # noqa: E402
+from sim.model import MarketModel  # noqa: E402
+
 __all__ = ["ConfigError", "MarketModel", "SimConfig", "make_config", "__version__"]

@@ -88,6 +88,9 @@ def _task(cfg: Any) -> None:
     out = Path(HydraConfig.get().runtime.output_dir)
     try:
         _, summary = run(sim_cfg, out)
+    except ConfigError as exc:  # e.g. a checkpoint of another config or version in the folder
+        print(str(exc).splitlines()[0], file=sys.stderr)
+        raise SystemExit(2) from None
     except Exception as exc:  # a failed job is recorded for sim.collect; the other jobs of a sweep go on
         import traceback
 
@@ -104,7 +107,10 @@ def _task(cfg: Any) -> None:
     write_json(out / "status.json", {"status": "ok", "error": ""})
     print(f"GMV {summary['gmv_total']:.4g} yuan over {sim_cfg.days} days; "
           f"platform trust {summary['mean_platform_trust_final']:.3f}; "
-          f"repurchase rate {summary['repurchase_rate_final']:.3f}")
+          f"repurchase rate {summary['repurchase_rate_final']:.3f}; "
+          f"GMV trend {100 * summary['gmv_trend']['slope_per_year']:+.1f}% a year after a {sim_cfg.burn_in}-day burn-in")
+    if summary["small_populations"]:
+        print("small populations (agents): " + ", ".join(f"{k} {v}" for k, v in summary["small_populations"].items()))
     print(out.resolve())
 
 

@@ -42,6 +42,7 @@ from sim.agents.sellers import ENTRY_WAVE, Kind
 from sim.config import ConfigError, has_key, make_config, merge, set_key, to_dict
 from sim.output import write_csv, write_text, write_yaml
 from sim.parallel import process_pool
+from sim.warmup import trend
 
 TREATED_RULES = ("entrants", "sp_clients", "upgraded", "brands", "none")
 EARLY = LATE = 90  # days of the short-run and long-run windows
@@ -70,43 +71,90 @@ class Arm:
     """What one run of one arm leaves for the comparison."""
 
     metrics: pd.DataFrame
-    sellers: pd.DataFrame  # one row per seller: origin, kind, cohort, gmv (total, self, early, late), flags
+    sellers: pd.DataFrame  # one row per seller: origin, kind, cohort, gmv (total, self, at window edges), flags
     config: dict[str, Any]
 
 
-def run_arm(config: dict[str, Any]) -> Arm:
-    """Run one arm to the end; keep daily metrics and a per-seller GMV table (early and late windows)."""
-    from sim.model import MarketModel
+def policy_start(base: dict[str, Any], arm: dict[str, Any]) -> int:
+    """The first reported day on which ``arm`` can differ from ``base``.
 
-    model = MarketModel(config)
+    New entry waves act on their day, funds from their start day; any other
+    difference acts from day 1 (the day after the burn-in, where arms branch).
+    """
+    b, a = copy.deepcopy(base), copy.deepcopy(arm)
+    days = [w[0] for w in a["brands"]["entry_waves"] if w not in b["brands"]["entry_waves"]]
+    days += [w[0] for w in b["brands"]["entry_waves"] if w not in a["brands"]["entry_waves"]]
+    if a["funds"] != b["funds"]:
+        days.append(min(a["funds"]["start_day"], b["funds"]["start_day"]))
+    for c in (a, b):
+        c["brands"].pop("entry_waves")
+        c.pop("funds")
+        c.pop("seed", None)
+    if a != b:
+        days.append(1)
+    return max(min(days), 1) if days else 1
+
+
+def window_days(start: int, days: int) -> dict[str, tuple[int, int]]:
+    """Reported-day windows [first, last] of the decomposition: the whole run, the first EARLY days of the
+    policy (from its start) and the last LATE days."""
+    return {"": (1, days), "_early": (start, min(start + EARLY - 1, days)), "_late": (max(days - LATE + 1, 1), days)}
+
+
+def _finish(model: Any, edges: set[int]) -> Arm:
+    """Run a (branched) model to the end, snapshotting cumulative seller GMV after each reported day in ``edges``."""
     days = model.cfg.days
-    early_at, late_from = min(EARLY, days), max(days - LATE, 0)
-    snap_early = snap_late = None
-    if late_from == 0:
-        snap_late = np.zeros(0)
-    for day in range(1, days + 1):
-        if day - 1 == late_from and snap_late is None:
-            snap_late = model.sellers.gmv[: model.sellers.n].copy()
-        model.step()
-        if day == early_at:
-            snap_early = model.sellers.gmv[: model.sellers.n].copy()
+    snaps: dict[int, np.ndarray] = {}
     S = model.sellers
+    if 0 in edges:
+        snaps[0] = S.gmv[: S.n].copy()
+    while model.reported_day < days:
+        model.step()
+        if model.reported_day in edges:
+            snaps[model.reported_day] = S.gmv[: S.n].copy()
     n = S.n
-    gmv = S.gmv[:n]
-
-    def pad(a: np.ndarray) -> np.ndarray:
-        return np.pad(a, (0, n - a.size))
-
     scale = model.cfg.consumers.scale
     sellers = pd.DataFrame({
         "origin": S.origin[:n], "kind": S.kind[:n], "cohort": S.cohort[:n],
-        "gmv": gmv * scale, "gmv_self": S.gmv_self[:n] * scale,
-        "gmv_early": pad(snap_early) * scale, "gmv_late": (gmv - pad(snap_late)) * scale,
+        "gmv": S.gmv[:n] * scale, "gmv_self": S.gmv_self[:n] * scale,
         "had_sp": S.had_sp[:n], "upgraded": S.upgraded_on[:n] >= 0,
         "exited": S.exited[:n] >= 0, "banned": S.banned[:n],
     })
-    metrics = model.metrics_frame()
-    return Arm(metrics, sellers, to_dict(model.cfg))
+    for day, snap in snaps.items():
+        sellers[f"gmv_at_{day}"] = np.pad(snap, (0, n - snap.size)) * scale
+    return Arm(model.metrics_frame(), sellers, to_dict(model.cfg))
+
+
+def run_arm(config: dict[str, Any], starts: tuple[int, ...] = (1,)) -> Arm:
+    """Run one arm from its own initialisation (and burn-in) to the end; windows for policies starting at ``starts``."""
+    from sim.model import MarketModel
+
+    model = MarketModel(config)
+    return _finish(model, set().union(*(_edges(s, model.cfg.days) for s in starts)))
+
+
+def _edges(start: int, days: int) -> set[int]:
+    edges = {0, days}
+    for first, last in window_days(start, days).values():
+        edges |= {first - 1, last}
+    return edges
+
+
+def run_replication(arms: dict[str, dict[str, Any]], starts: dict[str, int]) -> dict[str, Arm]:
+    """One replication: burn the baseline's market in once, then branch every arm from it.
+
+    The arms share every state and random stream up to their policy's start
+    (branching keeps them bit-identical until the changed parameters act).
+    """
+    from sim.model import MarketModel
+
+    root = MarketModel(arms["baseline"])
+    days = root.cfg.days
+    edges = set().union(*(_edges(s, days) for s in starts.values()))
+    out = {}
+    for name, cfg in arms.items():
+        out[name] = _finish(root.branch(cfg), edges)
+    return out
 
 
 def treated_mask(rule: str, sellers: pd.DataFrame) -> np.ndarray:
@@ -122,8 +170,12 @@ def treated_mask(rule: str, sellers: pd.DataFrame) -> np.ndarray:
     return np.zeros(len(sellers), bool)
 
 
-def decompose(base: Arm, pol: Arm, rule: str) -> dict[str, float]:
-    """Per-replication quantities of the decomposition (yuan at platform scale unless a share)."""
+def decompose(base: Arm, pol: Arm, rule: str, start: int = 1) -> dict[str, float]:
+    """Per-replication quantities of the decomposition (yuan at platform scale unless a share).
+
+    The early window is the first ``EARLY`` days from the policy's ``start``; the
+    late window the run's last ``LATE`` days.
+    """
     b, p = base.sellers, pol.sellers
     treated = set(p["origin"][treated_mask(rule, p)])
     common = set(b["origin"]) & set(p["origin"])
@@ -132,17 +184,22 @@ def decompose(base: Arm, pol: Arm, rule: str) -> dict[str, float]:
     pi = p[p["origin"].isin(inc)].set_index("origin").sort_index()
     pt = p[p["origin"].isin(treated)]
     mb, mp = base.metrics, pol.metrics
+    days = len(mb)
     out: dict[str, float] = {}
-    for window, col, rows in (("", "gmv", slice(None)), ("_early", "gmv_early", slice(0, EARLY)),
-                              ("_late", "gmv_late", slice(-LATE, None))):
-        total_b, total_p = mb["gmv"].iloc[rows].sum(), mp["gmv"].iloc[rows].sum()
-        inc_b, inc_p = bi[col].sum(), pi[col].sum()
+    for window, (first, last) in window_days(start, days).items():
+        total_b, total_p = mb["gmv"].loc[first:last].sum(), mp["gmv"].loc[first:last].sum()
+
+        def gmv(frame: pd.DataFrame) -> pd.Series:
+            return frame[f"gmv_at_{last}"] - frame[f"gmv_at_{first - 1}"]
+
+        inc_b, inc_p = gmv(bi).sum(), gmv(pi).sum()
         out[f"gmv_total_baseline{window}"] = total_b
         out[f"gmv_total_policy{window}"] = total_p
         out[f"d_gmv_total{window}"] = total_p - total_b
-        out[f"gmv_treated{window}"] = pt[col].sum()
+        out[f"gmv_treated{window}"] = gmv(pt).sum()
         out[f"gmv_incumbent_baseline{window}"] = inc_b
         out[f"cannibalization{window}"] = -(inc_p - inc_b)
+    out["baseline_gmv_trend"] = trend(mb["gmv"].to_numpy())["slope_per_year"]
     # who the incumbents lost sales to, by type and channel
     kind = bi["kind"]
     for k, name in ((Kind.WHITE_LABEL, "white_label"), (Kind.NEW_BRAND, "new_brand"), (Kind.BRAND, "brand")):
@@ -248,39 +305,45 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
             progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the paired comparison; returns (comparison rows, decomposition) and writes them if ``out_dir``.
 
-    ``independent=True`` gives the policy arms seeds unrelated to the baseline's
-    (for measuring what common random numbers buy).
+    Each replication burns the baseline's market in once and branches every arm
+    from it after the burn-in (:func:`run_replication`), so arms are identical up
+    to their policy's start.  ``independent=True`` instead builds every arm from its
+    own initialisation with seeds unrelated to the baseline's (for measuring what
+    common random numbers and branching buy).
     """
     seed0 = int(base.get("seed", 0))
-    arms = {"baseline": merge(base, experiment.baseline)}
+    arms = {"baseline": to_dict(make_config(merge(base, experiment.baseline)))}
     for name, over in experiment.policies.items():
-        arms[name] = merge(base, over)
-    jobs = []
-    for r in range(replications):
-        for name, cfg in arms.items():
-            seed = seed0 + r + (100_003 * (1 + list(arms).index(name)) if independent and name != "baseline" else 0)
-            jobs.append((r, name, {**cfg, "seed": seed}))
+        arms[name] = to_dict(make_config(merge(base, over)))
+    starts = {name: policy_start(arms["baseline"], cfg) for name, cfg in arms.items()}
+    starts["baseline"] = min(starts.values())
     own = executor is None and workers > 1
     pool = process_pool(workers) if own else executor
+    mapper = map if pool is None else pool.map
     try:
-        if pool is None:
-            results = [run_arm(cfg) for _, _, cfg in jobs]
+        if independent:
+            jobs = [(r, name, {**cfg, "seed": seed0 + r + (100_003 * (1 + list(arms).index(name)) if name != "baseline" else 0)})
+                    for r in range(replications) for name, cfg in arms.items()]
+            every = tuple(sorted(set(starts.values())))
+            done = list(mapper(run_arm, [cfg for _, _, cfg in jobs], [every] * len(jobs)))
+            by = {(r, name): res for (r, name, _), res in zip(jobs, done)}
         else:
-            results = list(pool.map(run_arm, [cfg for _, _, cfg in jobs]))
+            reps = [{name: {**cfg, "seed": seed0 + r} for name, cfg in arms.items()} for r in range(replications)]
+            done = list(mapper(run_replication, reps, [starts] * replications))
+            by = {(r, name): res for r, arm_results in enumerate(done) for name, res in arm_results.items()}
     finally:
         if own:
             pool.shutdown()
-    by = {(r, name): res for (r, name, _), res in zip(jobs, results)}
     rows = []
     for r in range(replications):
         for name in experiment.policies:
-            for metric, value in decompose(by[r, "baseline"], by[r, name], experiment.treated).items():
+            for metric, value in decompose(by[r, "baseline"], by[r, name], experiment.treated, starts[name]).items():
                 rows.append((r, name, metric, value))
     long = pd.DataFrame(rows, columns=["replication", "policy", "metric", "value"])
     decomposition = summarise(long)
     comparison = _comparison_table(by, experiment, replications)
     if out_dir is not None:
-        _write(Path(out_dir), experiment, arms, replications, comparison, decomposition, by)
+        _write(Path(out_dir), experiment, arms, replications, comparison, decomposition, by, starts)
     return comparison, decomposition
 
 
@@ -334,14 +397,15 @@ def headline(experiment: Experiment, decomposition: pd.DataFrame) -> list[str]:
         lines.append(f"{experiment.name} / {policy}: change in total GMV {ci('d_gmv_total')} yuan; "
                      f"treated sellers' GMV {ci('gmv_treated')} yuan, of which new to the market "
                      f"{ci('incremental_share')} and taken from incumbents {ci('cannibalization_ratio')} "
-                     f"(cannibalization {ci('cannibalization')} yuan)")
+                     f"(cannibalization {ci('cannibalization')} yuan); burn-in check: baseline GMV trend "
+                     f"{ci('baseline_gmv_trend')} per year")
     return lines
 
 
 def _write(out: Path, experiment: Experiment, arms: dict, replications: int, comparison: pd.DataFrame,
-           decomposition: pd.DataFrame, by: dict) -> None:
+           decomposition: pd.DataFrame, by: dict, starts: dict[str, int]) -> None:
     write_yaml(out / "config.yaml", {"experiment": experiment.name, "treated": experiment.treated,
-                                     "replications": replications, "arms": arms})
+                                     "replications": replications, "policy_start": starts, "arms": arms})
     write_csv(out / "comparison.csv", comparison, index=False)
     write_csv(out / "decomposition.csv", decomposition, index=False)
     write_text(out / "report.md", report(experiment, replications, decomposition))

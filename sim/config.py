@@ -35,6 +35,9 @@ def _f(default: Any, unit: str = "", **bounds: Any) -> Any:
 
 
 PROB = {"ge": 0.0, "le": 1.0}
+MAX_CONSUMERS = 50_000_000  # about 40 GiB of consumer state: more cannot fit this kind of machine
+MAX_BURN_IN = 3650
+MAX_WAVE = 10_000_000
 
 
 @dataclass
@@ -45,7 +48,7 @@ class TrustConfig:
     loss_aversion: float = _f(2.25, "ratio", ge=1.0)  # loss step = gain * loss_aversion
     refund_relief: float = _f(0.5, "share", **PROB)  # share of the trust loss a refund undoes
     compensation_relief: float = _f(0.3, "share", **PROB)  # extra share undone by 10x compensation
-    drift: float = _f(0.005, "1/day", **PROB)  # daily reversion towards each consumer's initial trust
+    drift: float = _f(0.02, "1/day", **PROB)  # daily reversion towards each consumer's initial trust
     word_of_mouth: float = _f(0.005, "trust units/day per unit of satisfaction gap", ge=0.0)
     satisfaction_ref: float = _f(0.85, "share of orders meeting expectation", **PROB)  # neutral reputation
     reputation_memory: float = _f(30.0, "days (EWMA horizon)", ge=1.0)
@@ -56,9 +59,9 @@ class TrustConfig:
 class ConsumersConfig:
     """The consumer population (vectorised; not Mesa agents)."""
 
-    n: int = _f(100_000, "consumers", ge=1)
+    n: int = _f(100_000, "consumers", ge=1, le=MAX_CONSUMERS)
     scale: float = _f(3000.0, "real users per simulated consumer", gt=0.0)
-    capacity_factor: float = _f(2.0, "x n", ge=1.0)  # preallocated arrays (arrivals fill them)
+    growth: float = _f(0.0, "net growth of the user base per year (0: a steady state)", gt=-1.0, le=10.0)
     segments: list[float] = _f([0.5, 0.5], "share by segment")  # audience segments (e.g. female, male)
     trust_init_mean: float = _f(0.55, "trust", **PROB)
     trust_init_conc: float = _f(20.0, "beta concentration", gt=0.0)
@@ -73,17 +76,17 @@ class ConsumersConfig:
     budget_mean: float = _f(8.0, "yuan/day", gt=0.0)
     budget_sd: float = _f(0.8, "log-normal sd", ge=0.0)
     wallet_cap_days: float = _f(30.0, "days of budget", gt=0.0)
-    follows_init: float = _f(3.0, "hosts per consumer (Poisson mean)", ge=0.0)
+    follows_init: float = _f(1.0, "hosts per consumer (Poisson mean)", ge=0.0)
     host_trust_init_mean: float = _f(0.6, "trust", **PROB)
     view_trust_elasticity: float = _f(1.0, "elasticity", ge=0.0)  # viewing rises with platform trust
     visit_prob: float = _f(0.35, "per followed live host and day", **PROB)
-    arrival_rate: float = _f(0.0015, "share of initial n per day", ge=0.0)
     arrival_trust_elasticity: float = _f(2.0, "elasticity", ge=0.0)  # arrivals rise with platform trust
     base_churn: float = _f(0.0004, "1/day", **PROB)
     cheated_churn: float = _f(0.08, "per cheated order", **PROB)
     churn_trust_threshold: float = _f(0.35, "trust", **PROB)  # below it, churn hazards double
     follow_prob: float = _f(0.25, "per satisfying public-domain order", **PROB)
     unfollow_prob: float = _f(0.5, "per cheating host-channel order", **PROB)
+    follow_decay: float = _f(0.01, "1/day: a follow lapses without cause", **PROB)
     trust: TrustConfig = field(default_factory=TrustConfig)
 
 
@@ -105,7 +108,9 @@ class ChoiceConfig:
 class HostsConfig:
     """Talent streamers who carry sellers' goods for a commission."""
 
-    n: int = _f(1000, "hosts", ge=1)
+    real_n: float = _f(3.0e5, "selling talent hosts on the whole platform (platform.users users)", ge=0.0)
+    n: int | None = _f(None, "simulated hosts (null: follow the resolution)", ge=1)
+    min_per_tier: int = _f(20, "least simulated hosts per tier (finer sampling of the head)", ge=0)
     tier_shares: list[float] = _f([0.02, 0.18, 0.80], "share top/mid/small")
     tier_commission: list[float] = _f([0.30, 0.20, 0.15], "share of GMV")
     tier_broadcast_prob: list[float] = _f([0.6, 0.5, 0.4], "1/day")
@@ -122,7 +127,8 @@ class HostsConfig:
 class MerchantsConfig:
     """White-label merchants (factory-cluster sellers)."""
 
-    n: int = _f(2000, "merchants", ge=0)
+    real_n: float = _f(1.0e6, "white-label merchants on the whole platform (platform.users users)", ge=0.0)
+    n: int | None = _f(None, "simulated merchants (null: follow the resolution)", ge=1)
     price_median: float = _f(45.0, "yuan", gt=0.0)
     price_sd: float = _f(0.6, "log-normal sd", ge=0.0)
     quality_a: float = _f(3.0, "beta a", gt=0.0)
@@ -133,11 +139,12 @@ class MerchantsConfig:
     counterfeit_quality: float = _f(0.15, "quality units", **PROB)
     delivery_sd: float = _f(0.08, "quality units", ge=0.0)
     unit_cost_share: float = _f(0.55, "share of price", **PROB)
-    fixed_cost: float = _f(2.0, "yuan/day at model scale", ge=0.0)
+    fixed_cost: float = _f(2.0, "yuan/day per real merchant", ge=0.0)
     return_loss_share: float = _f(0.2, "share of unit cost lost per return", **PROB)
     exit_patience: int = _f(60, "days of losses before exit", ge=1)
+    exit_hazard: float = _f(0.0015, "1/day: a merchant closes for reasons outside the market", **PROB)
     profit_memory: float = _f(30.0, "days (EWMA horizon)", ge=1.0)
-    entry_rate: float = _f(2.0, "new merchants/day", ge=0.0)
+    entry_rate: float = _f(0.001, "new merchants/day per merchant of the initial population", ge=0.0)
     store_share: float = _f(0.05, "share running their own store broadcast", **PROB)
     segment_fit_sd: float = _f(0.5, "fit sd", ge=0.0)
 
@@ -171,8 +178,10 @@ class QualityControlConfig:
 class PlatformConfig:
     """The platform: traffic supply and allocation, quality control, guarantees, take."""
 
+    users: float = _f(3e8, "real users of the whole platform (2021 DAU about 3.08e8)", gt=0.0)
+    views_per_impression: float = _f(0.05, "live-room views per feed impression (click-through)", gt=0.0, le=1.0)
     allocation: str = _f("conversion", "rule: " + "|".join(ALLOCATION_RULES))
-    feed_load: float = _f(2.0, "public impressions per unit viewing", ge=0.0)
+    feed_load: float = _f(2.0, "public-domain live-room views per unit viewing", ge=0.0)
     allocation_power: float = _f(1.0, "exponent on the ranking score", ge=0.0)
     exploration: float = _f(0.2, "share of traffic spread uniformly", **PROB)
     score_memory: float = _f(14.0, "days (EWMA horizon)", ge=1.0)
@@ -189,8 +198,9 @@ SP_TIERS = ("local", "brand", "business_leader", "core", "strategic_core")
 class BrandsConfig:
     """Traditional brands: entry, the STEPS path, self-broadcast, and their growth channels."""
 
-    n: int = _f(30, "brands present at start", ge=0)
-    entry_waves: list[list[int]] = _f([], "list of [day, count]", ge=0)
+    real_n: float = _f(1.0e4, "traditional brands on the whole platform at start (platform.users users)", ge=0.0)
+    n: int | None = _f(None, "simulated brands at start (null: follow the resolution)", ge=1)
+    entry_waves: list[list[int]] = _f([], "list of [day, real brands entering the whole platform]", ge=0)
     aware_share: list[float] = _f([0.35, 0.25], "share of each segment aware at entry", **PROB)
     price_median: float = _f(120.0, "yuan", gt=0.0)
     price_sd: float = _f(0.4, "log-normal sd", ge=0.0)
@@ -198,11 +208,11 @@ class BrandsConfig:
     quality_sd: float = _f(0.08, "quality units", ge=0.0)
     inflation: float = _f(0.02, "quality units", ge=0.0)
     unit_cost_share: float = _f(0.45, "share of price", **PROB)
-    fixed_cost: float = _f(40.0, "yuan/day at model scale", ge=0.0)
-    entry_budget: float = _f(20000.0, "yuan at model scale", ge=0.0)
-    ad_spend: float = _f(40.0, "yuan/day at model scale in the first two stages", ge=0.0)
-    ad_cost: float = _f(0.05, "yuan per ad impression at model scale", gt=0.0)
-    stage_orders: list[float] = _f([300.0, 900.0, 2000.0], "orders (x speed) to leave each of the first 3 stages", gt=0.0)
+    fixed_cost: float = _f(360.0, "yuan/day per real brand", ge=0.0)
+    entry_budget: float = _f(180000.0, "yuan per real brand", ge=0.0)
+    ad_spend: float = _f(360.0, "yuan/day per real brand in the first two stages", ge=0.0)
+    ad_cpm: float = _f(2.5, "yuan per 1000 feed impressions", gt=0.0)
+    stage_orders: list[float] = _f([2700.0, 8100.0, 18000.0], "orders of one real brand (x speed) to leave each of the first 3 stages", gt=0.0)
     sp_speed: float = _f(1.5, "extra progress per unit SP room-operation capability", ge=0.0)
     content_fit_gain: float = _f(0.01, "1/day: segment fit moves towards 1 while testing content", **PROB)
     awareness_per_view: float = _f(0.2, "chance a viewer becomes aware of the brand", **PROB)
@@ -212,8 +222,8 @@ class BrandsConfig:
     self_broadcast_discount: float = _f(0.1, "share of list price", **PROB)
     competitor_penalty: float = _f(0.5, "share of host willingness lost to a self-broadcasting brand", **PROB)
     price_comp: float = _f(0.0, "share of the self-broadcast discount paid to distributing hosts", **PROB)
-    snowball_boost: float = _f(300.0, "impressions/day at model scale in the snowball stage", ge=0.0)
-    exit_traction: float = _f(1.0, "orders/day (EWMA) below which a brand out of budget exits", ge=0.0)
+    snowball_boost: float = _f(54000.0, "feed impressions/day per real brand in the snowball stage", ge=0.0)
+    exit_traction: float = _f(9.0, "orders/day (EWMA) of one real brand below which a brand out of budget exits", ge=0.0)
     poach_prob: float = _f(0.005, "per store host and day", **PROB)
     poach_follower_share: float = _f(0.5, "share of followers a poached host takes", **PROB)
     spillover: bool = _f(True)  # endorsement: a satisfying brand order lifts platform trust
@@ -230,11 +240,11 @@ class UpgradeConfig:
 
     enabled: bool = _f(True)
     invest_share: float = _f(0.3, "share of positive daily profit invested in quality", **PROB)
-    efficiency: float = _f(0.00005, "quality gain per yuan x (1 - quality)", ge=0.0)
+    efficiency: float = _f(8.3e-6, "quality gain per yuan a real merchant invests x (1 - quality)", ge=0.0)
     subsidy: float = _f(0.0, "platform top-up per yuan invested", ge=0.0)
     quality_threshold: float = _f(0.85, "quality units", **PROB)
     refund_threshold: float = _f(0.1, "smoothed refund rate", **PROB)
-    min_orders: int = _f(500, "cumulative orders", ge=0)
+    min_orders: int = _f(3000, "cumulative orders of one real merchant", ge=0)
     markup: float = _f(0.3, "price increase at upgrade", ge=0.0)
 
 
@@ -242,11 +252,12 @@ class UpgradeConfig:
 class ProvidersConfig:
     """Service providers (SPs): five tiers, capabilities, capacity, fees; entry and exit."""
 
-    n: int = _f(50, "service providers", ge=0)
+    real_n: float = _f(1000.0, "service providers on the whole platform (platform.users users)", ge=0.0)
+    n: int | None = _f(None, "simulated service providers (null: follow the resolution)", ge=1)
     tier_shares: list[float] = _f([0.4, 0.25, 0.15, 0.12, 0.08], "share " + "/".join(SP_TIERS))
     tier_capability: list[float] = _f([0.2, 0.35, 0.5, 0.65, 0.8], "mean capability in [0, 1]", **PROB)
     capability_sd: float = _f(0.1, "capability units", ge=0.0)
-    tier_capacity: list[int] = _f([2, 4, 8, 15, 30], "clients", ge=0)
+    tier_capacity: list[int] = _f([2, 4, 8, 15, 30], "clients of one real SP", ge=0)
     tier_fee: list[float] = _f([0.03, 0.04, 0.05, 0.06, 0.07], "share of client GMV", **PROB)
     conversion_uplift: float = _f(0.5, "utility per unit room-operation capability", ge=0.0)
     traffic_uplift: float = _f(1.0, "room weight x (1 + u * traffic capability)", ge=0.0)
@@ -256,11 +267,11 @@ class ProvidersConfig:
     merchant_seek_prob: float = _f(0.002, "per day, white-label merchants without an SP", **PROB)
     fee_weight: float = _f(5.0, "matching score per unit fee", ge=0.0)
     contract_churn: float = _f(0.003, "per client and day", **PROB)
-    fixed_cost: float = _f(5.0, "yuan/day at model scale", ge=0.0)
-    client_cost: float = _f(1.0, "yuan/day per client at model scale", ge=0.0)
+    fixed_cost: float = _f(40.0, "yuan/day per real SP", ge=0.0)
+    client_cost: float = _f(8.0, "yuan/day per real client", ge=0.0)
     exit_patience: int = _f(90, "days of losses before exit", ge=1)
     profit_memory: float = _f(30.0, "days (EWMA horizon)", ge=1.0)
-    entry_rate: float = _f(0.05, "new SPs/day when the average SP is profitable", ge=0.0)
+    entry_rate: float = _f(0.001, "new SPs/day per SP of the initial population, when the average SP is profitable", ge=0.0)
     gmv_threshold: float = _f(1e8, "yuan/year at platform scale (seed: 200 SPs over 100M)", gt=0.0)
 
 
@@ -271,13 +282,11 @@ class FundsConfig:
     cash: float = _f(1e8, "yuan at platform scale (seed: 100 million)", ge=0.0)
     traffic: float = _f(1e11, "feed impressions at platform scale (seed: 100 billion)", ge=0.0)
     eco: float = _f(1e9, "yuan at platform scale (seed: 1 billion)", ge=0.0)
-    platform_users: float = _f(3e8, "users the funds serve (the whole platform)", gt=0.0)
     start_day: int = _f(1, "day", ge=1)
     horizon_days: int = _f(183, "days (seed: the half year)", ge=1)
     cash_rate: float = _f(0.1, "yuan of incentive per yuan of client GMV growth", ge=0.0)
-    views_per_impression: float = _f(0.01, "live-room views per feed impression", **PROB)
-    eco_capability: float = _f(3e-5, "capability per model yuan x (1 - capability)", ge=0.0)
-    eco_capacity: float = _f(7.5e-4, "clients per model yuan", ge=0.0)
+    eco_capability: float = _f(2e-7, "capability per yuan one real SP receives x (1 - capability)", ge=0.0)
+    eco_capacity: float = _f(5e-6, "clients per yuan one real SP receives", ge=0.0)
 
 
 @dataclass
@@ -292,7 +301,10 @@ class SimConfig:
     """A whole market run."""
 
     seed: int = _f(0, "", ge=0)
-    days: int = _f(365, "days", ge=1)
+    days: int = _f(365, "reported days", ge=1)
+    burn_in: int = _f(540, "days simulated before day 1 (not reported)", ge=0, le=MAX_BURN_IN)
+    checkpoint_every: int = _f(0, "days between checkpoints of a run folder (0: none)", ge=0)
+    min_agents: int = _f(30, "agents a population needs for its statistics (fewer: a warning)", ge=1)
     consumers: ConsumersConfig = field(default_factory=ConsumersConfig)
     choice: ChoiceConfig = field(default_factory=ChoiceConfig)
     hosts: HostsConfig = field(default_factory=HostsConfig)
@@ -428,8 +440,9 @@ def _cross_check(cfg: SimConfig) -> None:
     if c.trust.gain * c.trust.loss_aversion > 1.0:
         raise _fail("consumers.trust.loss_aversion", c.trust.loss_aversion,
                     f"at most 1 / consumers.trust.gain = {1.0 / c.trust.gain:.3g} (a loss step above 1)")
-    if cfg.merchants.n + h.n < 1:
-        raise _fail("merchants.n", cfg.merchants.n, "so that the market has at least one seller")
+    for key, real in (("hosts", h.real_n), ("merchants", cfg.merchants.real_n)):
+        if real <= 0:
+            raise _fail(f"{key}.real_n", real, "> 0 (a market needs talent hosts and white-label merchants)")
     if h.slate_size > h.candidates:
         raise _fail("hosts.slate_size", h.slate_size, f"<= hosts.candidates = {h.candidates}")
     b, p = cfg.brands, cfg.providers
@@ -447,6 +460,8 @@ def _cross_check(cfg: SimConfig) -> None:
             raise _fail(key, wave, "a pair [day, count]")
         if not 1 <= wave[0] <= cfg.days:
             raise _fail(key + "[0]", wave[0], f"a day within the run (1..days={cfg.days})")
+        if wave[1] > MAX_WAVE:
+            raise _fail(key + "[1]", wave[1], f"at most {MAX_WAVE:,} real brands (more brands than exist)")
     _shares("providers.tier_shares", p.tier_shares, len(SP_TIERS))
     for key, values in (("providers.tier_capability", p.tier_capability), ("providers.tier_capacity", p.tier_capacity),
                         ("providers.tier_fee", p.tier_fee)):

@@ -1,18 +1,21 @@
 """The platform's service-provider funds: cash, traffic and ecosystem (seed: H2 2021).
 
-Each fund has a budget in platform-scale units for the whole platform
-(``platform_users`` users); a simulated market of ``consumers.n * consumers.scale``
-users gets its pro-rata share, converted to model units at ``consumers.scale`` (and, for traffic, ``views_per_impression`` live-room views
-per feed impression), paced evenly over ``horizon_days`` from ``start_day``:
-each day may spend at most ``remaining / days_left``, so a fund is never
-overdrawn and what one day leaves unspent rolls over.
+Each fund has a budget for the whole platform (``platform.users`` users); a
+simulated market standing for a share ``phi = consumers.n * consumers.scale /
+platform.users`` of it gets ``phi`` of the budget, converted to simulated units
+at ``consumers.scale`` (and, for traffic, the platform's one traffic unit: feed
+impressions x ``platform.views_per_impression`` = live-room views), paced evenly
+over ``horizon_days`` from ``start_day``: each day may spend at most
+``remaining / days_left``, so a fund is never overdrawn and what one day leaves
+unspent rolls over.
 
 * **cash** pays SPs ``cash_rate`` per yuan of client GMV growth (7-day over
   30-day average), pro rata when the day's budget binds;
-* **traffic** grants impressions to live rooms carrying SP clients' goods,
+* **traffic** grants live-room views to rooms carrying SP clients' goods,
   through the allocator's boost interface, weighted by SP traffic capability;
-* **eco** invests in SPs (in proportion to clients + 1): every capability
-  ``+= eco_capability * yuan * (1 - capability)``, capacity ``+= eco_capacity * yuan``.
+* **eco** invests in SPs (in proportion to the real SPs and clients each agent
+  stands for): every capability ``+= eco_capability * yuan per real SP * (1 - capability)``,
+  capacity ``+= eco_capacity * yuan per real SP`` real clients.
 """
 
 from __future__ import annotations
@@ -50,14 +53,14 @@ class Fund:
 class Funds:
     """The three funds of a run."""
 
-    def __init__(self, cfg: FundsConfig, scale: float, users: float | None = None) -> None:
+    def __init__(self, cfg: FundsConfig, scale: float, share: float, views_per_impression: float) -> None:
         self.cfg = cfg
         self.scale = scale
-        # the funds serve the whole platform; a smaller simulated market gets its pro-rata share
-        share = 1.0 if users is None else min(1.0, users / cfg.platform_users)
-        to_model = share / scale
+        self.views_per_impression = views_per_impression
+        # the funds serve the whole platform; the simulated market gets its share
+        to_model = min(share, 1.0) / scale
         self.cash = Fund("cash", cfg.cash * to_model, cfg.cash * to_model)
-        traffic = cfg.traffic * cfg.views_per_impression * to_model
+        traffic = cfg.traffic * views_per_impression * to_model
         self.traffic = Fund("traffic", traffic, traffic)
         self.eco = Fund("eco", cfg.eco * to_model, cfg.eco * to_model)
 
@@ -66,11 +69,11 @@ class Funds:
             f.spent_today = 0.0
 
     def traffic_grant(self, day: int) -> int:
-        """Whole impressions the traffic fund offers today."""
+        """Whole live-room views the traffic fund offers today."""
         return int(np.floor(self.traffic.allowance(self.cfg, day)))
 
     def traffic_used(self, granted: int) -> None:
-        """Charge the impressions actually shown; unshown ones stay in the fund for later days."""
+        """Charge the views actually delivered; undelivered ones stay in the fund for later days."""
         self.traffic.spend(granted)
 
     def pay_cash(self, day: int, growth: np.ndarray) -> np.ndarray:

@@ -48,6 +48,15 @@ class Ledger:
         self.side_total = dict.fromkeys(SIDE_FLOWS, 0)
         self.side_today = dict.fromkeys(SIDE_FLOWS, 0)
 
+    def add_cohorts(self, n_cohorts: int) -> None:
+        """Make room for more seller cohorts (entry waves added by a branch)."""
+        extra = n_cohorts - self.shape[-1]
+        if extra > 0:
+            pad = [(0, 0)] * (len(self.shape) - 1) + [(0, extra)]
+            self.total = np.pad(self.total, pad)
+            self.today = np.pad(self.today, pad)
+            self.shape = self.total.shape
+
     def begin_day(self) -> None:
         """Reset the day's books (orders and side flows)."""
         self.today[:] = 0

@@ -1,7 +1,10 @@
 """Daily model metrics: the columns of ``metrics.csv`` and of the Mesa DataCollector.
 
-Money is reported in yuan at platform scale (model yuan x ``consumers.scale``);
-counts of consumers likewise; traffic is in model impressions x scale.
+Everything is at the scale of the real market the simulation stands for
+(``consumers.n * consumers.scale`` users): money in yuan (simulated yuan x
+``consumers.scale``), consumers, orders and live-room views x scale, and counts of
+real sellers, hosts and SPs (each agent's mass x scale, see :mod:`sim.resolution`).
+Metrics ending in ``_agents`` count simulated agents.
 """
 
 from __future__ import annotations
@@ -41,31 +44,37 @@ METRICS: dict[str, str] = {
     "refunds": "yuan/day",
     "compensation": "yuan/day",
     "shipping_comp": "yuan/day",
-    "impressions_supplied": "impressions/day",
-    "impressions_allocated": "impressions/day",
-    "impressions_boosted": "impressions/day",
+    "views_supplied": "public-domain live-room views/day",
+    "views_allocated": "public-domain live-room views/day",
+    "views_boosted": "public-domain live-room views/day",
     "private_visits": "views/day",
     "public_visits": "views/day",
-    "frauds_banned": "sellers/day",
-    "sellers_demoted": "sellers/day",
-    "sellers_entered": "sellers/day",
-    "sellers_exited": "sellers/day",
-    "active_sellers": "sellers",
-    "live_hosts": "hosts broadcasting",
+    "frauds_banned": "real sellers/day",
+    "sellers_demoted": "real sellers/day",
+    "sellers_entered": "real sellers/day",
+    "sellers_exited": "real sellers/day",
+    "active_sellers": "real sellers",
+    "active_sellers_agents": "simulated sellers",
+    "live_hosts": "real hosts broadcasting",
     "follows": "follow edges",
     "hhi": "Herfindahl index of seller GMV, in [0, 1]",
     "sp_fees": "yuan/day",
     "ads": "yuan/day",
-    "n_brands": "brands",
-    **{f"brands_stage_{name}": "brands" for name in STEPS_STAGES},
-    "upgrades": "sellers/day",
-    "n_sps": "service providers",
-    "n_sps_over_threshold": "service providers",
-    "sp_clients": "sellers",
+    "n_brands": "real brands",
+    "n_brands_agents": "simulated brands",
+    **{f"brands_stage_{name}": "real brands" for name in STEPS_STAGES},
+    "upgrades": "real sellers/day",
+    "n_sps": "real service providers",
+    "n_sps_agents": "simulated service providers",
+    "n_sps_over_threshold": "real service providers",
+    "n_sps_over_threshold_agents": "simulated service providers",
+    "sp_clients": "real sellers",
     "fund_cash_spent": "yuan/day",
     "fund_traffic_spent": "feed impressions/day",
+    "fund_traffic_views": "live-room views/day",
+    "fund_traffic_share": "share of public-domain views",
     "fund_eco_spent": "yuan/day",
-    "hosts_poached": "hosts/day",
+    "hosts_poached": "real hosts/day",
     "followers_poached": "follow edges/day",
 }
 
@@ -109,36 +118,45 @@ def daily_metrics(model: MarketModel, visits: dict[str, np.ndarray], orders: dic
         "refunds": L.field("refund").sum() * yuan,
         "compensation": L.side_today["compensation"] * yuan,  # side flows are booked in fen too
         "shipping_comp": L.side_today["shipping_comp"] * yuan,
-        "impressions_supplied": model.allocator.supplied * scale,
-        "impressions_allocated": model.allocator.allocated * scale,
-        "impressions_boosted": model.allocator.boosted * scale,
+        "views_supplied": model.allocator.supplied * scale,
+        "views_allocated": model.allocator.allocated * scale,
+        "views_boosted": model.allocator.boosted * scale,
         "private_visits": int(visits["private"].sum()) * scale,
         "public_visits": int((~visits["private"]).sum()) * scale,
-        "frauds_banned": model.events["frauds_banned"],
-        "sellers_demoted": model.events["demoted"],
-        "sellers_entered": model.events["sellers_entered"],
-        "sellers_exited": model.events["sellers_exited"],
-        "active_sellers": int(S.active[: S.n].sum()),
-        "live_hosts": int(model.hosts.live[: model.hosts.n].sum()),
+        "frauds_banned": model.events["frauds_banned"] * scale,
+        "sellers_demoted": model.events["demoted"] * scale,
+        "sellers_entered": model.events["sellers_entered"] * scale,
+        "sellers_exited": model.events["sellers_exited"] * scale,
+        "active_sellers": S.mass[: S.n][S.active[: S.n]].sum() * scale,
+        "active_sellers_agents": int(S.active[: S.n].sum()),
+        "live_hosts": model.hosts.mass[: model.hosts.n][model.hosts.live[: model.hosts.n]].sum() * scale,
         "follows": len(model.follows) * scale,
         "hhi": hhi(by_seller),
     }
     P, funds = model.providers, model.funds
     sp_act = P.active[: P.n]
+    over = sp_act & (P.annual_client_gmv() >= model.cfg.providers.gmv_threshold)
+    brand = S.active[: S.n] & (S.kind[: S.n] == Kind.BRAND)
     stages = stage_counts(model)
+    public = model.allocator.supplied
     m.update({
         "sp_fees": L.field("sp_fee").sum() * yuan,
         "ads": L.side_today["ads"] * yuan,
-        "n_brands": int((S.active[: S.n] & (S.kind[: S.n] == Kind.BRAND)).sum()),
-        **{f"brands_stage_{k}": v for k, v in stages.items()},
-        "upgrades": model.events["upgrades"],
-        "n_sps": int(sp_act.sum()),
-        "n_sps_over_threshold": int((sp_act & (P.annual_client_gmv(scale) >= model.cfg.providers.gmv_threshold)).sum()),
-        "sp_clients": int((S.sp[: S.n] >= 0).sum()),
+        "n_brands": S.mass[: S.n][brand].sum() * scale,
+        "n_brands_agents": int(brand.sum()),
+        **{f"brands_stage_{k}": v * scale for k, v in stages.items()},
+        "upgrades": model.events["upgrades"] * scale,
+        "n_sps": P.mass[: P.n][sp_act].sum() * scale,
+        "n_sps_agents": int(sp_act.sum()),
+        "n_sps_over_threshold": P.mass[: P.n][over].sum() * scale,
+        "n_sps_over_threshold_agents": int(over.sum()),
+        "sp_clients": S.mass[: S.n][S.sp[: S.n] >= 0].sum() * scale,
         "fund_cash_spent": funds.cash.spent_today * scale,
-        "fund_traffic_spent": funds.traffic.spent_today * scale / max(model.cfg.funds.views_per_impression, 1e-300),
+        "fund_traffic_spent": funds.traffic.spent_today * scale / funds.views_per_impression,
+        "fund_traffic_views": funds.traffic.spent_today * scale,
+        "fund_traffic_share": funds.traffic.spent_today / public if public else 0.0,
         "fund_eco_spent": funds.eco.spent_today * scale,
-        "hosts_poached": model.events["hosts_poached"],
+        "hosts_poached": model.events["hosts_poached"] * scale,
         "followers_poached": model.events["followers_poached"] * scale,
     })
     for k, name in enumerate(KIND_NAMES):

@@ -10,8 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import copy
+import pickle
+import warnings
+from functools import partial
+from pathlib import Path
+
 import mesa
 import numpy as np
+
+from sim import resolution
 
 from sim import platform as plat
 from sim import trust as trust_rules
@@ -23,11 +31,50 @@ from sim.agents.providers import ProviderAgent, Providers, provider_traits
 from sim.agents.sellers import ENTRY_WAVE, INITIAL, ORGANIC, Kind, SellerAgent, Sellers, white_label_traits
 from sim.funds import Funds
 from sim.choice import budget_gate, buy_probability, seller_utility
-from sim.config import SimConfig, make_config
+from sim import __version__
+from sim.config import ConfigError, SimConfig, make_config, to_dict
+from sim.output import write_atomic
 from sim.ledger import Ledger
 from sim.metrics import METRICS, daily_metrics
 from sim.rng import Streams
 from sim.traffic import Allocator, Boost, rule_scores
+
+
+def _today(name: str, model: MarketModel) -> float:
+    """Today's value of one metric (a data-collector reporter; bound with ``partial`` so the model pickles)."""
+    return model.today[name]
+
+
+CHECKPOINT_FORMAT = 1
+#: Keys that fix the initial market: a branch (policy arm) must keep them.
+FROZEN_AT_BRANCH = ("seed", "burn_in", "consumers.n", "consumers.scale", "consumers.segments", "platform.users",
+                    "hosts.real_n", "hosts.n", "hosts.min_per_tier", "hosts.tier_shares", "hosts.slate_size",
+                    "merchants.real_n", "merchants.n", "brands.real_n", "brands.n", "providers.real_n", "providers.n",
+                    "providers.tier_shares")
+
+
+class CheckpointError(ConfigError):
+    """A checkpoint that cannot be continued (not one, another version or another configuration)."""
+
+
+def _get(cfg: dict[str, Any], dotted: str) -> Any:
+    node: Any = cfg
+    for part in dotted.split("."):
+        node = node[part]
+    return node
+
+
+def _first_difference(a: Any, b: Any, prefix: str = "") -> str:
+    """The first dotted key where two nested configs differ ('' if equal)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                return prefix + k
+            d = _first_difference(a[k], b[k], f"{prefix}{k}.")
+            if d:
+                return d
+        return ""
+    return "" if a == b else prefix.rstrip(".")
 
 
 class MarketModel(mesa.Model):
@@ -44,69 +91,104 @@ class MarketModel(mesa.Model):
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
         self.streams = Streams(cfg.seed)
+        #: The simulated day (0 at initialisation); the burn-in is days 1..burn_in and
+        #: reported day r (the metrics' index, the day policies are scheduled on) is ``day = burn_in + r``.
         self.day = 0
+        self.t0 = cfg.burn_in
+        self.running = True
+        self.pops = resolution.plan(cfg)
+        scale = cfg.consumers.scale
+        self.sample = resolution.describe(self.pops, scale, cfg.min_agents)
+        for line in resolution.warning_lines(self.sample, cfg.min_agents):
+            warnings.warn(line, resolution.ResolutionWarning, stacklevel=2)
         self.n_segments = len(cfg.consumers.segments)
         self.trust_ref = cfg.consumers.trust_init_mean
         #: Smoothed platform-wide share of orders that met expectation (word of mouth).
         self.reputation = cfg.consumers.trust.satisfaction_ref
         self.consumers = Consumers(cfg.consumers, self.streams)
-        self.sellers = Sellers(2 * (cfg.merchants.n + cfg.brands.n) + 64, self.n_segments)
-        self.hosts = Hosts(cfg.hosts.n + int(cfg.merchants.n * cfg.merchants.store_share) + 64,
+        P = self.pops
+        self.sellers = Sellers(2 * (P["merchants"].agents + P["brands"].agents) + 64, self.n_segments)
+        self.hosts = Hosts(P["hosts"].agents + int(P["merchants"].agents * cfg.merchants.store_share) + 64,
                            cfg.hosts.slate_size)
-        self.providers = Providers(cfg.providers.n + 16)
+        self.providers = Providers(2 * P["providers"].agents + 16)
         self.follows = FollowGraph()
         self.allocator = Allocator(cfg.platform)
         self.ledger = Ledger(self.n_segments, len(Kind), n_cohorts=ENTRY_WAVE + len(cfg.brands.entry_waves))
-        self.funds = Funds(cfg.funds, cfg.consumers.scale, cfg.consumers.n * cfg.consumers.scale)
-        #: Traffic grants for the coming day: ads, snowball support, the traffic fund; others may append.
+        self.funds = Funds(cfg.funds, scale, resolution.market_share(cfg), cfg.platform.views_per_impression)
+        #: Traffic grants for the coming day (live-room views): ads, snowball support, the traffic fund.
         self.boosts: list[Boost] = []
-        self.traffic_fund_shown = 0  # fund impressions actually shown (model scale)
-        self.events: dict[str, int] = {}
+        self.traffic_fund_shown = 0  # live-room views the traffic fund delivered (simulated views)
+        self.events: dict[str, float] = {}
+        self.expected_churn = cfg.consumers.base_churn * cfg.consumers.n  # expected churners of the last day
+        #: Arrival references (trust, brand presence): re-anchored when the burn-in ends.
+        self.arrival_ref = {"trust": self.trust_ref, "presence": 1.0}
         self._init_hosts()
-        self._add_merchants(self.streams.get("init.merchants"), cfg.merchants.n, INITIAL)
-        self._add_brands(self.streams.get("init.brands"), cfg.brands.n, INITIAL)
+        self.merchant_mass = float(P["merchants"].masses(scale)[0])
+        self.brand_mass = float(P["brands"].masses(scale)[0]) if P["brands"].agents else 1.0
+        #: Mass of a typical SP client (brands seek SPs first), converting real SP capacity into client agents.
+        self.client_mass = self.brand_mass if P["brands"].agents else self.merchant_mass
+        init = self.streams.get("init.merchants")
+        ids = self._add_merchants(init, P["merchants"].agents, INITIAL)
+        self._give_ages(init, ids, self.sellers, self.cfg.merchants.exit_patience)
+        self._add_brands(self.streams.get("init.brands"), P["brands"].agents, INITIAL, self.brand_mass)
         self._init_follows()
-        for i in self.providers.add(0, provider_traits(cfg.providers, self.streams.get("init.providers"),
-                                                       cfg.providers.n)):
+        rng = self.streams.get("init.providers")
+        sp = P["providers"]
+        ids = self.providers.add(self.day, provider_traits(cfg.providers, rng, sp.stratum_of_each(),
+                                                           sp.masses(scale)[sp.stratum_of_each()], self.client_mass))
+        self._give_ages(rng, ids, self.providers, cfg.providers.exit_patience)
+        for i in ids:
             ProviderAgent(self, i)
-        self.hosts.review(cfg.hosts, self.sellers, self.streams.get("host.review", 0), 0,
-                          plat.demotion_multiplier(cfg.platform, self.sellers, 0))
+        self.hosts.review(cfg.hosts, self.sellers, self.streams.get("host.review", self.day), self.day,
+                          plat.demotion_multiplier(cfg.platform, self.sellers, self.day))
         # growth channels act relative to the brand presence the market starts with
         k0 = self.brand_presence()
-        self._presence0 = {"arrivals": 1.0 + cfg.brands.presence_arrival_strength * k0,
-                           "viewing": 1.0 + cfg.brands.presence_view_strength * k0}
+        self._presence0 = {"viewing": 1.0 + cfg.brands.presence_view_strength * k0}
         self.today: dict[str, float] = dict.fromkeys(METRICS, 0.0)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: (lambda m, k=name: m.today[k]) for name in METRICS})
+        self.datacollector = mesa.DataCollector(model_reporters={name: partial(_today, name) for name in METRICS})
+        self._burn_in_rows: list[dict[str, float]] = []
+        for _ in range(cfg.burn_in):
+            self.step()
 
     # ------------------------------------------------------------------ set-up
     def _init_hosts(self) -> None:
-        t = talent_traits(self.cfg.hosts, self.streams.get("init.hosts"), self.cfg.hosts.n)
-        for i in self.hosts.add(**t):
-            HostAgent(self, i)
+        hosts = self.pops["hosts"]
+        tier = hosts.stratum_of_each()
+        t = talent_traits(self.cfg.hosts, self.streams.get("init.hosts"), tier)
+        self.add_hosts(**t, mass=hosts.masses(self.cfg.consumers.scale)[tier])
+
+    @staticmethod
+    def _give_ages(rng: np.random.Generator, ids: np.ndarray, book: Any, patience: int) -> None:
+        """Initial agents have been in business for a while: random ages and loss streaks, so no cohort exits together."""
+        book.entered[ids] -= rng.integers(0, 3 * 365, ids.size)
+        book.loss_days[ids] = rng.integers(0, patience, ids.size)
 
     def add_hosts(self, tier: np.ndarray, persona: np.ndarray, popularity: np.ndarray, commission: np.ndarray,
-                  broadcast_prob: np.ndarray, employer: np.ndarray | None = None) -> np.ndarray:
+                  broadcast_prob: np.ndarray, mass: np.ndarray, employer: np.ndarray | None = None) -> np.ndarray:
         """Enter hosts (talent hosts, or store accounts of ``employer``) with their Mesa views."""
-        ids = self.hosts.add(tier, persona, popularity, commission, broadcast_prob, employer=employer)
+        ids = self.hosts.add(tier, persona, popularity, commission, broadcast_prob, mass, employer=employer)
         for i in ids:
             HostAgent(self, i)
         return ids
 
     def _open_stores(self, owners: np.ndarray, tier: int, persona: float, per_owner: int = 1) -> np.ndarray:
-        """Store accounts (self-broadcast channel) for ``owners``: no commission, the owner's goods only."""
+        """Store accounts (self-broadcast channel) for ``owners``: no commission, the owner's goods only.
+
+        A store account stands for its owner's real sellers' accounts: it carries the owner's mass.
+        """
         owners = np.repeat(owners, per_owner)
         k, hc = owners.size, self.cfg.hosts
         if k == 0:
             return owners
         return self.add_hosts(np.full(k, tier, np.int8), np.full(k, persona),
                               np.full(k, 0.5 * hc.tier_popularity[tier]), np.zeros(k),
-                              np.full(k, hc.tier_broadcast_prob[tier]), employer=owners)
+                              np.full(k, hc.tier_broadcast_prob[tier]), self.sellers.mass[owners], employer=owners)
 
     def _add_merchants(self, rng: np.random.Generator, k: int, cohort: int) -> np.ndarray:
         """Enter ``k`` white-label merchants; a ``store_share`` of them open a store account."""
         m = self.cfg.merchants
         traits = white_label_traits(m, rng, k, self.n_segments)
+        traits["mass"] = np.full(k, self.merchant_mass)
         store = rng.random(k) < m.store_share
         ids = self.sellers.add(self.day, Kind.WHITE_LABEL, cohort, traits)
         for i in ids:
@@ -114,10 +196,12 @@ class MarketModel(mesa.Model):
         self._open_stores(ids[store], tier=2, persona=0.0)
         return ids
 
-    def _add_brands(self, rng: np.random.Generator, k: int, cohort: int) -> np.ndarray:
-        """Enter ``k`` traditional brands; each opens an awareness slot known to ``aware_share`` of a segment."""
+    def _add_brands(self, rng: np.random.Generator, k: int, cohort: int, mass: float) -> np.ndarray:
+        """Enter ``k`` traditional brands of ``mass``; each opens an awareness slot known to ``aware_share`` of a segment."""
         b = self.cfg.brands
         traits = brands.brand_traits(b, rng, k, self.n_segments, self.cfg.merchants.segment_fit_sd)
+        traits["mass"] = np.full(k, mass)
+        traits["budget"] = traits["budget"] * mass  # the agent's budget: its real brands' budgets together
         ids = self.sellers.add(self.day, Kind.BRAND, cohort, traits)
         self.sellers.stage_day[ids] = self.day
         C = self.consumers
@@ -128,13 +212,13 @@ class MarketModel(mesa.Model):
         return ids
 
     def _init_follows(self) -> None:
-        """Each initial consumer follows Poisson(follows_init) talent hosts, picked by popularity."""
+        """Each initial consumer follows Poisson(follows_init) talent hosts, picked by popularity x mass."""
         c, rng = self.cfg.consumers, self.streams.get("init.follows")
         n = self.consumers.n
         k = rng.poisson(c.follows_init, n)
         who = np.repeat(np.arange(n), k)
         talent = np.flatnonzero(~self.hosts.is_store)  # stores start without followers
-        pop = self.hosts.popularity[talent]
+        pop = self.hosts.popularity[talent] * self.hosts.mass[talent]
         host = talent[rng.choice(talent.size, size=who.size, p=pop / pop.sum())]
         m = c.host_trust_init_mean
         conc = c.trust_init_conc
@@ -146,6 +230,9 @@ class MarketModel(mesa.Model):
         """One day: entry, contracts, slates, traffic, choice, delivery, accounting, learning, exits."""
         self.day += 1
         d = self.day
+        r = d - self.t0  # the reported day
+        if r == 1:
+            self._end_burn_in()
         self.events = dict.fromkeys(("hosts_poached", "followers_poached", "upgrades", "stores_opened"), 0)
         self.ledger.begin_day()
         self.funds.begin_day()
@@ -165,29 +252,75 @@ class MarketModel(mesa.Model):
         self._providers_and_funds(d, orders)
         self._quality_control(d)
         self.today = daily_metrics(self, visits, orders)
-        self.datacollector.collect(self)
+        if r >= 1:  # the burn-in is not reported, but kept for its diagnostics (burn_in_frame)
+            self.datacollector.collect(self)
+        else:
+            self._burn_in_rows.append(self.today)
         self.boosts = []
+        self.running = r < self.cfg.days
+
+    @property
+    def reported_day(self) -> int:
+        """The day as metrics and policies count it (<= 0 during the burn-in)."""
+        return self.day - self.t0
+
+    def _end_burn_in(self) -> None:
+        """Reported days begin: arrivals respond to trust and brand presence relative to the burned-in market."""
+        C = self.consumers
+        act = C.active[: C.n]
+        if act.any():
+            self.arrival_ref = {"trust": float(C.trust[: C.n][act].mean()),
+                                "presence": 1.0 + self.cfg.brands.presence_arrival_strength * self.brand_presence()}
 
     def _arrivals(self, d: int) -> None:
-        C, b = self.consumers, self.cfg.brands
+        """New consumers replace the expected churn and add the net growth trend.
+
+        ``lambda = (expected churners yesterday + g_day * active) * (trust / trust_ref) ** e * presence / presence_ref``
+        with ``g_day = (1 + consumers.growth) ** (1/365) - 1``; the trust and
+        presence factors are 1 during the burn-in and relative to the burned-in
+        market afterwards, so a policy that raises trust or brand presence grows
+        the user base and, at ``growth = 0``, the market is otherwise stationary.
+        """
+        C, cfg = self.consumers, self.cfg
         act = C.active[: C.n]
-        ratio = float(C.trust[: C.n][act].mean()) / self.trust_ref if act.any() else 1.0
-        presence = 1.0
-        if b.presence_arrivals and act.any():
-            presence = (1.0 + b.presence_arrival_strength * self.brand_presence()) / self._presence0["arrivals"]
-        self.events["new_consumers"] = C.arrive(self.streams.get("arrivals", d), ratio, d, presence).size
+        n_act = int(act.sum())
+        lam = self.expected_churn + resolution.annual_factor(cfg.consumers.growth) * n_act
+        if d > self.t0 and n_act:
+            ref = self.arrival_ref
+            lam *= (float(C.trust[: C.n][act].mean()) / ref["trust"]) ** cfg.consumers.arrival_trust_elasticity
+            if cfg.brands.presence_arrivals:
+                lam *= (1.0 + cfg.brands.presence_arrival_strength * self.brand_presence()) / ref["presence"]
+        rng = self.streams.get("arrivals", d)
+        k = int(rng.poisson(max(lam, 0.0)))
+        self.events["new_consumers"] = C.arrive(rng, k, d).size
         C.refill_wallets()
 
     def _seller_entry(self, d: int) -> None:
         """Organic white-label entry, and brand entry waves scheduled for today."""
         rng = self.streams.get("merchant.entry", d)
-        k = int(rng.poisson(self.cfg.merchants.entry_rate))
+        k = int(rng.poisson(self.cfg.merchants.entry_rate * self.pops["merchants"].agents))
         if k:
             self._add_merchants(rng, k, ORGANIC)
-        waves = [(i, n) for i, (day, n) in enumerate(self.cfg.brands.entry_waves) if day == d and n > 0]
-        for i, n in waves:
-            self._add_brands(self.streams.get("brand.entry", d, key=i), n, ENTRY_WAVE + i)
-        self.events["sellers_entered"] = k + sum(n for _, n in waves)
+        entered = k * self.merchant_mass
+        for i, (day, real) in enumerate(self.cfg.brands.entry_waves):
+            if day != d - self.t0 or real <= 0:
+                continue
+            agents, mass = self.wave_agents(real)
+            if agents:
+                self._add_brands(self.streams.get("brand.entry", d, key=i), agents, ENTRY_WAVE + i, mass)
+                entered += agents * mass
+        self.events["sellers_entered"] = entered
+
+    def wave_agents(self, real: int) -> tuple[int, float]:
+        """Brand agents for an entry wave of ``real`` brands entering the whole platform, and their mass.
+
+        The market gets its share of the wave at the brands' ratio; the mass
+        absorbs rounding so that the wave's real size is kept exactly.
+        """
+        scale = self.cfg.consumers.scale
+        in_market = real * resolution.market_share(self.cfg)
+        agents = max(int(round(in_market / (self.brand_mass * scale))), 1)
+        return agents, in_market / (agents * scale)
 
     def _plan_boosts(self, d: int, live: np.ndarray) -> None:
         """Today's traffic grants: brands' ads, snowball support, the SP traffic fund."""
@@ -199,22 +332,28 @@ class MarketModel(mesa.Model):
         brand = S.active[:n] & (S.kind[:n] == Kind.BRAND)
         ads = brand & (S.stage[:n] <= brands.CONTENT) & (S.budget[:n] > 0)
         snow = brand & (S.stage[:n] == brands.SNOWBALL)
-        plan = int(b.ad_spend / b.ad_cost)
+        vpi = self.cfg.platform.views_per_impression
         for i in np.flatnonzero(ads | snow):
             rooms = room[seller == i]
             if rooms.size == 0:
                 continue
             items = np.full(rooms.size, i)
+            plan = int(b.ad_spend * S.mass[i] / self.view_price())  # views the agent's real brands buy
             if ads[i] and plan:
                 self.boosts.append(Boost(f"ads:{i}", rooms, plan, items=items))
-            if snow[i] and b.snowball_boost >= 1:
-                self.boosts.append(Boost(f"snowball:{i}", rooms, int(b.snowball_boost), items=items))
-        offer = self.funds.traffic_grant(d)
+            support = int(b.snowball_boost * vpi * S.mass[i])
+            if snow[i] and support >= 1:
+                self.boosts.append(Boost(f"snowball:{i}", rooms, support, items=items))
+        offer = self.funds.traffic_grant(d - self.t0)
         sp = S.sp[seller]
         client = sp >= 0
         if offer and client.any():
             weights = 1.0 + self.cfg.providers.traffic_uplift * self.providers.traffic_op[sp[client]]
             self.boosts.append(Boost("fund_traffic", room[client], offer, weights, items=seller[client]))
+
+    def view_price(self) -> float:
+        """Yuan per live-room view bought as ads: the CPM over 1000 feed impressions and their click-through."""
+        return self.cfg.brands.ad_cpm / 1000.0 / self.cfg.platform.views_per_impression
 
     def _visits(self, d: int, live: np.ndarray, demotion: np.ndarray) -> dict[str, np.ndarray]:
         """Private-domain visits to followed live hosts, then allocated public-domain impressions."""
@@ -236,8 +375,10 @@ class MarketModel(mesa.Model):
         traffic_op = np.where(sp >= 0, self.providers.traffic_op[np.maximum(sp, 0)], 0.0).max(axis=1, initial=0.0)
         room_mult = np.where(carried, demotion[np.maximum(slate, 0)], 1.0).min(axis=1, initial=1.0)
         room_mult *= 1.0 + cfg.providers.traffic_uplift * traffic_op
-        scores = rule_scores(cfg.platform.allocation, H.ew_visits[live], H.ew_orders[live],
-                             H.ew_gmv[live], H.ew_satisfied[live])
+        mass = H.mass[live]
+        room_mult *= mass  # a room draws the traffic of the real rooms it stands for
+        scores = rule_scores(cfg.platform.allocation, H.ew_visits[live] / mass, H.ew_orders[live] / mass,
+                             H.ew_gmv[live] / mass, H.ew_satisfied[live] / mass)
         weights = self.allocator.weights(scores, room_mult)
         local = np.full(H.n, -1, np.int64)
         local[live] = np.arange(live.size)
@@ -276,7 +417,7 @@ class MarketModel(mesa.Model):
         for bo in self.boosts:
             kind, _, who = bo.name.partition(":")
             if kind == "ads" and bo.granted:
-                cost = bo.granted * b.ad_cost
+                cost = bo.granted * self.view_price()
                 self._ads_paid[int(who)] += cost
                 self.ledger.side("ads", cost)
                 S.ads[int(who)] += cost
@@ -367,6 +508,11 @@ class MarketModel(mesa.Model):
         pub_good = ~o["private"] & ~cheated & (u[0] < cfg.consumers.follow_prob)
         unfollow = np.zeros(len(F), bool)
         unfollow[e[pe & cheated & (u[1] < cfg.consumers.unfollow_prob)]] = True
+        # follows also lapse without cause (interest fades): without it the follow graph only grows
+        if cfg.consumers.follow_decay > 0 and len(F):
+            rd = self.streams.get("follow.decay", d)
+            lapse = rd.choice(len(F), size=int(rd.binomial(len(F), cfg.consumers.follow_decay)), replace=False)
+            unfollow[lapse] = True
         F.remove(unfollow)
         self.events["follows"] = F.add(oc[pub_good], o["room"][pub_good],
                                        np.minimum(1.0, C.trust[oc[pub_good]] * cfg.consumers.host_trust_init_mean
@@ -374,7 +520,7 @@ class MarketModel(mesa.Model):
         self.events["unfollows"] = int(unfollow.sum())
         # churn
         cheated_today = np.bincount(oc[cheated], minlength=n)
-        gone = C.churn(self.streams.get("churn", d), cheated_today, d)
+        gone, self.expected_churn = C.churn(self.streams.get("churn", d), cheated_today, d)
         F.remove_consumers(gone)
         self.events["churned"] = gone.size
 
@@ -418,7 +564,7 @@ class MarketModel(mesa.Model):
         cost = unit * (np.bincount(os_[kept], minlength=ns)
                        + cfg.merchants.return_loss_share * refunds)
         comp = np.bincount(os_, weights=o["compensation"], minlength=ns)
-        fixed = np.where(S.kind[:ns] == Kind.BRAND, cfg.brands.fixed_cost, cfg.merchants.fixed_cost)
+        fixed = np.where(S.kind[:ns] == Kind.BRAND, cfg.brands.fixed_cost, cfg.merchants.fixed_cost) * S.mass[:ns]
         profit = np.where(S.active[:ns], revenue - cost - comp - fixed - self._ads_paid[:ns], 0.0)
         profit -= upgrades.invest(self, profit)
         S.budget[:ns] += np.where(S.kind[:ns] == Kind.BRAND, profit, 0.0)  # the entry budget absorbs results
@@ -445,15 +591,20 @@ class MarketModel(mesa.Model):
         S.loss_days[:ns] = np.where(losing, S.loss_days[:ns] + 1, 0)
         exits = np.flatnonzero(act & (S.loss_days[:ns] >= cfg.merchants.exit_patience)
                                & (S.kind[:ns] != Kind.BRAND))
+        # merchants also close for reasons outside the market (owners retire, move on): the turnover that,
+        # with entry, keeps the merchant population and its quality distribution stationary
+        quit_ = act & (S.kind[:ns] != Kind.BRAND) & (self.streams.get("merchant.exit", d).random(ns)
+                                                      < cfg.merchants.exit_hazard)
+        exits = np.union1d(exits, np.flatnonzero(quit_))
         exits = np.union1d(exits, brands.exits(self))
         self._remove_sellers(exits, d, banned=False)
-        self.events["sellers_exited"] = exits.size
+        self.events["sellers_exited"] = float(S.mass[exits].sum())  # in real sellers / scale
         # STEPS, store openings, poaching, upgrades
         opening = brands.advance_steps(self, d, orders)
         self._open_stores(opening, tier=1, persona=cfg.brands.store_persona, per_owner=cfg.brands.store_hosts)
         self.events["stores_opened"] = opening.size * cfg.brands.store_hosts
         self.events["hosts_poached"], self.events["followers_poached"] = brands.poach(self, d)
-        self.events["upgrades"] = upgrades.upgrade(self, d).size
+        self.events["upgrades"] = float(S.mass[upgrades.upgrade(self, d)].sum())
 
     def _providers_and_funds(self, d: int, o: dict[str, np.ndarray]) -> None:
         """Service providers earn fees and fund money, receive ecosystem investment, and may exit."""
@@ -464,24 +615,30 @@ class MarketModel(mesa.Model):
         fees = np.bincount(sp[client], weights=o["fen_sp_fee"][client], minlength=n) / 100.0
         client_gmv = np.bincount(sp[client], weights=o["fen_gmv"][client], minlength=n) / 100.0
         growth = np.where(P.active[:n], P.ew_client_gmv_fast[:n] - P.ew_client_gmv[:n], 0.0)
-        cash = self.funds.pay_cash(d, growth)
+        cash = self.funds.pay_cash(d - self.t0, growth)
         self.ledger.side("fund_cash", cash)
         providers.settle(self, d, fees, client_gmv, cash)
         act = P.active[:n]
-        eco = self.funds.invest_eco(d, np.where(act, P.clients[:n] + 1.0, 0.0))
+        S = self.sellers
+        client = S.sp[: S.n] >= 0
+        client_mass = np.bincount(S.sp[: S.n][client], weights=S.mass[: S.n][client], minlength=n)
+        # in proportion to the real SPs and real clients each agent stands for
+        eco = self.funds.invest_eco(d - self.t0, np.where(act, client_mass + P.mass[:n], 0.0))
         self.ledger.side("fund_eco", eco)
         if eco.any():
             f = cfg.funds
+            per_real = eco / P.mass[:n]  # yuan one real SP received
             for col in (P.traffic_op, P.room_op, P.incubation):
-                col[:n] += f.eco_capability * eco * (1.0 - col[:n])
-            P.max_clients[:n] += f.eco_capacity * eco
+                col[:n] += f.eco_capability * per_real * (1.0 - col[:n])
+            P.max_clients[:n] += f.eco_capacity * per_real * P.mass[:n] / self.client_mass
             P.eco[:n] += eco
 
     def _quality_control(self, d: int) -> None:
         banned, demoted = plat.inspect(self.cfg.platform, self.sellers, self.streams.get("inspection", d), d)
         self._remove_sellers(banned, d, banned=True)
-        self.events["frauds_banned"] = banned.size
-        self.events["demoted"] = demoted.size
+        S = self.sellers
+        self.events["frauds_banned"] = float(S.mass[banned].sum())
+        self.events["demoted"] = float(S.mass[demoted].sum())
 
     def _remove_sellers(self, ids: np.ndarray, d: int, banned: bool) -> None:
         """Sellers leave: slates drop them, their store accounts close, SP contracts end, brands are forgotten."""
@@ -496,6 +653,83 @@ class MarketModel(mesa.Model):
         for slot in S.aware_slot[ids]:
             if slot >= 0:
                 C.forget_brand(int(slot))
+
+    # ------------------------------------------------------------------ checkpoints and branches
+    def save(self, path: str | Path) -> Path:
+        """Write the whole state (random streams included) to ``path`` atomically; :meth:`load` continues it."""
+        data = {"format": CHECKPOINT_FORMAT, "version": __version__, "config": to_dict(self.cfg), "model": self}
+        return write_atomic(Path(path), lambda p: p.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)))
+
+    @classmethod
+    def load(cls, path: str | Path, config: SimConfig | dict[str, Any] | None = None) -> MarketModel:
+        """A model saved by :meth:`save`; it continues bit-identically to one never interrupted.
+
+        Raises :class:`CheckpointError` (one line naming the file) for a file that is not a
+        livesim checkpoint, one written by another version, or (given ``config``) one of another configuration.
+        """
+        path = Path(path)
+        try:
+            data = pickle.loads(path.read_bytes())
+            ok = isinstance(data, dict) and data.get("format") == CHECKPOINT_FORMAT and isinstance(data["model"], cls)
+        except Exception:  # noqa: BLE001 - any unreadable file is "not a checkpoint"
+            ok = False
+        if not ok:
+            raise CheckpointError(f"invalid checkpoint: {path}: not a livesim checkpoint (format {CHECKPOINT_FORMAT})")
+        if data["version"] != __version__:
+            raise CheckpointError(f"invalid checkpoint: {path}: written by livesim {data['version']}, "
+                                  f"this is {__version__}; rerun from the start")
+        if config is not None:
+            want = to_dict(make_config(config))
+            diff = _first_difference(data["config"], want)
+            if diff:
+                raise CheckpointError(f"invalid checkpoint: {path}: its config differs at {diff}; "
+                                      "use another folder or remove the checkpoint")
+        return data["model"]
+
+    def branch(self, config: SimConfig | dict[str, Any] | None = None, /, **overrides: Any) -> MarketModel:
+        """A copy of this market that continues under another configuration (a policy arm).
+
+        ``config`` is a whole configuration (or None: this one) plus nested
+        ``overrides``; the copy shares every state and random stream, so it is
+        bit-identical to this model until the changed parameters act.  Keys that
+        fixed the initial market (seed, sizes, burn-in) cannot change; scheduled
+        days must still lie ahead.
+        """
+        cfg = make_config(config if config is not None else to_dict(self.cfg), **overrides)
+        old, new = to_dict(self.cfg), to_dict(cfg)
+        for key in FROZEN_AT_BRANCH:
+            a, b = _get(old, key), _get(new, key)
+            if a != b:
+                raise ConfigError(f"invalid config: {key} = {b!r}: a branch must keep {a!r} "
+                                  "(it fixed the initial market; build a new model instead)")
+        r = self.reported_day
+        for i, (day, _) in enumerate(cfg.brands.entry_waves):
+            if day <= r and [day, _] not in self.cfg.brands.entry_waves:
+                raise ConfigError(f"invalid config: brands.entry_waves[{i}][0] = {day}: must be after day {r}, "
+                                  "where the branch starts")
+        spent = any(f.total > f.remaining for f in (self.funds.cash, self.funds.traffic, self.funds.eco))
+        if old["funds"] != new["funds"] and spent:
+            raise ConfigError(f"invalid config: funds = {new['funds']}: the funds have started spending by day {r}; "
+                              "branch before funds.start_day")
+        twin = copy.deepcopy(self)
+        twin.cfg = cfg
+        twin.consumers.cfg = cfg.consumers
+        twin.allocator.cfg = cfg.platform
+        if old["funds"] != new["funds"]:
+            twin.funds = Funds(cfg.funds, cfg.consumers.scale, resolution.market_share(cfg),
+                               cfg.platform.views_per_impression)
+        twin.ledger.add_cohorts(ENTRY_WAVE + len(cfg.brands.entry_waves))
+        twin.running = r < cfg.days
+        return twin
+
+    def burn_in_frame(self):  # noqa: ANN201 - a pandas DataFrame
+        """The daily metrics of the burn-in, indexed by reported day (-burn_in+1 .. 0)."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self._burn_in_rows, columns=list(METRICS))
+        frame.index = np.arange(1 - len(frame), 1)
+        frame.index.name = "day"
+        return frame
 
     def metrics_frame(self):  # noqa: ANN201 - a pandas DataFrame
         """The data collector's daily metrics, indexed by day (1, 2, ...)."""

@@ -32,6 +32,8 @@ PURPOSES: dict[str, str] = {
     "refund": "refund requests and grants",
     "trust_noise": "idiosyncratic platform-trust noise",
     "follow": "follow and unfollow decisions",
+    "follow.decay": "follows that lapse without cause",
+    "merchant.exit": "merchants closing for reasons outside the market",
     "churn": "consumer churn",
     "host.schedule": "which hosts broadcast today",
     "host.review": "which hosts review their slate today, and their choice noise",
@@ -66,10 +68,11 @@ class Streams:
         self.seed = int(seed)
 
     def get(self, purpose: str, day: int = 0, key: int = 0) -> np.random.Generator:
-        """The generator for ``purpose`` on ``day`` (day 0 is initialisation).
+        """The generator for ``purpose`` on ``day`` (reported days are 1, 2, ...; the burn-in's are <= 0).
 
         ``key`` separates several independent streams of one purpose on one day
         (e.g. one per entry wave), so that adding one does not shift another.
         """
-        ss = np.random.SeedSequence([self.seed, purpose_code(purpose), int(day), int(key)])
+        # burn-in days are <= 0: map them to distinct non-negative words (positive days are unchanged)
+        ss = np.random.SeedSequence([self.seed, purpose_code(purpose), int(day) % (1 << 32), int(key) % (1 << 64)])
         return np.random.Generator(np.random.PCG64(ss))

@@ -12,13 +12,17 @@ from sim import MarketModel
 from sim.checks import check_invariants
 from sim.config import merge
 
-#: A small market that still has every mechanism at work (a few seconds per year).
+#: A small market that still has every mechanism at work (a few seconds per year): 4000 consumers in a
+#: denser world than the default (more sellers, brands and SPs per user), so every population has agents.
+#: It is proportional (no pinned counts) and starts from initialisation (no burn-in); the going-concern
+#: tests use a burn-in.
 SMALL: dict[str, Any] = {
+    "burn_in": 0,
     "consumers": {"n": 4000},
-    "hosts": {"n": 150},
-    "merchants": {"n": 300, "entry_rate": 0.3},
-    "brands": {"n": 3},
-    "providers": {"n": 5},
+    "hosts": {"real_n": 1.125e7},  # 150 hosts at the consumers' ratio (167 with the finer head)
+    "merchants": {"real_n": 2.25e7},  # 300
+    "brands": {"real_n": 2.25e5},  # 3
+    "providers": {"real_n": 3.75e5},  # 5 (6 with one of every tier)
 }
 
 

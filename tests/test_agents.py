@@ -21,8 +21,8 @@ from conftest import simulate
 
 # ------------------------------------------------------------------ consumers
 def test_consumer_traits_and_repurchase_rate():
-    c = Consumers(ConsumersConfig(n=1000, capacity_factor=1.5), Streams(0))
-    assert c.capacity == 1500 and c.active.sum() == 1000
+    c = Consumers(ConsumersConfig(n=1000), Streams(0))
+    assert c.capacity == 1000 and c.active.sum() == 1000
     assert c.price_sens.mean() == pytest.approx(1.4, rel=0.05)
     c.record_orders(np.array([1, 2, 3]), np.array([1, 2, 1]), day=10)
     c.record_orders(np.array([1]), np.array([1]), day=50)
@@ -33,15 +33,34 @@ def test_consumer_traits_and_repurchase_rate():
     assert c2.repurchase_rate(day=5) == 0.0
 
 
-def test_arrivals_rise_with_trust_and_stop_at_capacity():
-    cfg = ConsumersConfig(n=1000, capacity_factor=1.2, arrival_rate=0.05)
-    c = Consumers(cfg, Streams(0))
-    low = Consumers(cfg, Streams(0)).arrive(np.random.default_rng(1), 0.8, 1).size
-    high = c.arrive(np.random.default_rng(1), 1.2, 1).size
-    assert high > low
-    for day in range(2, 30):
-        c.arrive(np.random.default_rng(day), 1.0, day)
-    assert c.n == c.capacity and c.capacity_reached
+def test_arrivals_recycle_churned_slots_then_grow_without_a_wall():
+    c = Consumers(ConsumersConfig(n=1000, base_churn=0.0, cheated_churn=1.0), Streams(0))
+    cheated = np.zeros(c.n, np.int64)
+    cheated[100:300] = 1
+    gone, expected = c.churn(np.random.default_rng(0), cheated, day=1)
+    assert gone.size == 200 and expected == pytest.approx(200)
+    c.orders[gone] = 7
+    new = c.arrive(np.random.default_rng(1), 250, day=2)
+    assert np.array_equal(np.sort(new[:200]), np.arange(100, 300))  # churned slots first ...
+    assert c.n == 1050 and c.capacity >= 1050 and c.active[: c.n].all()  # ... then the arrays grow
+    assert (c.orders[new] == 0).all() and (c.joined[new] == 2).all()  # a fresh consumer in the old slot
+    for day in range(3, 40):  # no capacity wall: arrivals keep arriving
+        assert c.arrive(np.random.default_rng(day), 100, day).size == 100
+    assert c.active[: c.n].sum() == 1050 + 37 * 100
+
+
+def test_arrivals_know_open_brands_at_their_entry_share():
+    c = Consumers(ConsumersConfig(n=20000, segments=[0.5, 0.5]), Streams(0))
+    slot = c.new_brand_slot(np.random.default_rng(0), np.array([0.6, 0.1]))
+    new = c.arrive(np.random.default_rng(1), 20000, day=1)
+    knows = c.is_aware(new, np.full(new.size, slot))
+    seg = c.segment[new]
+    assert knows[seg == 0].mean() == pytest.approx(0.6, abs=0.02)
+    assert knows[seg == 1].mean() == pytest.approx(0.1, abs=0.02)
+    assert np.array_equal(c.known[new], knows.astype(int))
+    c.forget_brand(slot)  # a brand that left is not known by later arrivals
+    later = c.arrive(np.random.default_rng(2), 500, day=2)
+    assert c.known[later].sum() == 0
 
 
 def test_churn_hits_cheated_consumers():
@@ -49,8 +68,9 @@ def test_churn_hits_cheated_consumers():
     c = Consumers(cfg, Streams(0))
     cheated = np.zeros(c.n, dtype=np.int64)
     cheated[:10000] = 1
-    gone = c.churn(np.random.default_rng(0), cheated, day=1)
+    gone, expected = c.churn(np.random.default_rng(0), cheated, day=1)
     assert (gone < 10000).all() and gone.size == pytest.approx(5000, rel=0.05)
+    assert expected == pytest.approx(5000)
     assert not c.active[gone].any()
 
 
@@ -116,7 +136,7 @@ def _market_with(prices, quality, n_hosts=20):
                                          "claim": np.array(quality, float), "unit_cost": np.ones(k)})
     hosts = Hosts(n_hosts, slate_size=1)
     hosts.add(np.full(n_hosts, 2, np.int8), np.full(n_hosts, 0.5), np.ones(n_hosts), np.full(n_hosts, 0.2),
-              np.full(n_hosts, 1.0))
+              np.full(n_hosts, 1.0), np.ones(n_hosts))
     return sellers, hosts
 
 
@@ -176,7 +196,7 @@ def test_quality_control_bans_frauds_and_demotes_exaggerators():
 def test_merchants_exit_after_sustained_losses():
     model, metrics = simulate(days=90, seed=4, merchants={"fixed_cost": 500.0, "exit_patience": 20})
     S = model.sellers
-    assert metrics["sellers_exited"].sum() > 0.9 * model.cfg.merchants.n
+    assert metrics["sellers_exited"].sum() > 0.9 * model.pops["merchants"].real
     exited = S.exited[: S.n] >= 0
     by_loss = exited & ~S.banned[: S.n]
     # only after `exit_patience` losing days, the entry day counting as the first
@@ -196,7 +216,7 @@ def test_frauds_are_banned_and_store_accounts_close_with_their_seller(small_run)
 
 
 def test_model_builds_from_plain_python_and_exposes_agents():
-    m = MarketModel(seed=3, days=30, consumers={"n": 2000}, hosts={"n": 50}, merchants={"n": 80})
+    m = MarketModel(seed=3, burn_in=0, days=30, consumers={"n": 2000}, hosts={"real_n": 7.5e6}, merchants={"real_n": 1.2e7})
     assert m.cfg.consumers.n == 2000 and m.cfg.days == 30
     m.step()
     m.run_for(4)

@@ -17,7 +17,7 @@ from sim.config import FundsConfig
 from conftest import simulate
 
 #: A market with brands and service providers doing something within a few months.
-BRANDY = {"brands": {"n": 8, "stage_orders": [20.0, 40.0, 80.0]}, "providers": {"n": 10}}
+BRANDY = {"brands": {"real_n": 6.0e5, "stage_orders": [20.0, 40.0, 80.0]}, "providers": {"real_n": 7.5e5}}  # 8 brands, 10 SPs
 
 
 def _stage_history(model: MarketModel, days: int) -> np.ndarray:
@@ -32,7 +32,7 @@ def _stage_history(model: MarketModel, days: int) -> np.ndarray:
 
 
 def test_steps_stages_advance_in_order():
-    model = MarketModel(seed=2, consumers={"n": 6000}, hosts={"n": 150}, merchants={"n": 300}, **BRANDY)
+    model = MarketModel(seed=2, burn_in=0, consumers={"n": 6000}, hosts={"real_n": 7.5e6}, merchants={"real_n": 1.5e7}, **BRANDY)
     hist = _stage_history(model, 150)
     brand = np.flatnonzero(model.sellers.kind[: model.sellers.n] == Kind.BRAND)
     steps = np.diff(hist[:, brand].astype(int), axis=0)
@@ -41,8 +41,8 @@ def test_steps_stages_advance_in_order():
 
 
 def test_without_self_broadcast_brands_skip_it_and_open_no_stores():
-    model = MarketModel(seed=2, consumers={"n": 6000}, hosts={"n": 150}, merchants={"n": 300},
-                        brands={**BRANDY["brands"], "self_broadcast": False}, providers={"n": 10})
+    model = MarketModel(seed=2, burn_in=0, consumers={"n": 6000}, hosts={"real_n": 7.5e6}, merchants={"real_n": 1.5e7},
+                        brands={**BRANDY["brands"], "self_broadcast": False}, providers={"real_n": 7.5e5})
     hist = _stage_history(model, 150)
     brand = np.flatnonzero(model.sellers.kind[: model.sellers.n] == Kind.BRAND)
     assert not (hist[:, brand] == brands.SELF_BROADCAST).any()
@@ -53,8 +53,8 @@ def test_without_self_broadcast_brands_skip_it_and_open_no_stores():
 
 
 def _days_to_content(providers: dict) -> float:
-    model = MarketModel(seed=5, consumers={"n": 6000}, hosts={"n": 150}, merchants={"n": 300},
-                        brands={"n": 8, "stage_orders": [60.0, 500.0, 1000.0]}, providers=providers)
+    model = MarketModel(seed=5, burn_in=0, consumers={"n": 6000}, hosts={"real_n": 7.5e6}, merchants={"real_n": 1.5e7},
+                        brands={"real_n": 4e5, "stage_orders": [60.0, 500.0, 1000.0]}, providers=providers)
     hist = _stage_history(model, 120)
     brand = np.flatnonzero(model.sellers.kind[: model.sellers.n] == Kind.BRAND)
     reached = hist[:, brand] >= brands.CONTENT
@@ -62,25 +62,31 @@ def _days_to_content(providers: dict) -> float:
 
 
 def test_steps_are_faster_with_a_service_provider():
-    no_sp = _days_to_content({"n": 0})
-    with_sp = _days_to_content({"n": 20, "seek_prob": 1.0, "tier_capability": [0.9] * 5, "conversion_uplift": 0.0,
+    no_sp = _days_to_content({"real_n": 0.0})
+    with_sp = _days_to_content({"real_n": 1e6, "seek_prob": 1.0, "tier_capability": [0.9] * 5, "conversion_uplift": 0.0,
                                 "traffic_uplift": 0.0})
     assert with_sp < no_sp
 
 
 def test_entry_waves_arrive_on_their_day_as_their_own_cohort():
-    model, metrics = simulate(days=40, seed=1, brands={"n": 2, "entry_waves": [[10, 5], [30, 3]]})
+    # waves count real brands entering the whole platform; the market (4% of it here) gets its share
+    waves = [[10, 375_000], [30, 225_000]]
+    model, metrics = simulate(days=40, seed=1, brands={"real_n": 1.5e5, "entry_waves": waves})
     S = model.sellers
     brand = S.kind[: S.n] == Kind.BRAND
-    for k, (day, count) in enumerate([[10, 5], [30, 3]]):
+    scale = model.cfg.consumers.scale
+    for k, (day, real) in enumerate(waves):
         wave = brand & (S.cohort[: S.n] == ENTRY_WAVE + k)
-        assert wave.sum() == count and (S.entered[: S.n][wave] == day).all()
+        agents, mass = model.wave_agents(real)
+        assert (agents, wave.sum()) == ((5, 3)[k], agents) and (S.entered[: S.n][wave] == day).all()
+        assert S.mass[: S.n][wave].sum() * scale == pytest.approx(real * 0.04)  # the real size is kept exactly
     assert metrics["gmv_entrant"].iloc[12:].sum() > 0
     assert model.ledger.total.shape[-1] == ENTRY_WAVE + 2
 
 
 def test_fund_budgets_are_never_overdrawn_and_pace_evenly():
-    f = Funds(FundsConfig(cash=3000.0, traffic=0.0, eco=3000.0, horizon_days=10, start_day=1), scale=1.0)
+    f = Funds(FundsConfig(cash=3000.0, traffic=0.0, eco=3000.0, horizon_days=10, start_day=1), scale=1.0,
+              share=1.0, views_per_impression=0.05)
     paid = [f.pay_cash(d, np.array([1e9, 1e9])).sum() for d in range(1, 15)]
     assert sum(paid) == pytest.approx(3000.0) and f.cash.remaining >= 0
     assert max(paid) == pytest.approx(300.0) and paid[-1] == 0.0  # even pacing, nothing after the horizon
@@ -89,11 +95,11 @@ def test_fund_budgets_are_never_overdrawn_and_pace_evenly():
 
 
 def test_funds_in_a_run_close_and_stop_after_the_horizon():
-    model, m = simulate(days=60, seed=3, funds={"horizon_days": 30}, providers={"n": 8, "seek_prob": 0.5})
+    model, m = simulate(days=60, seed=3, funds={"horizon_days": 30}, providers={"real_n": 6e5, "seek_prob": 0.5})
     F = model.funds
     for fund in (F.cash, F.traffic, F.eco):
         assert 0 <= fund.remaining <= fund.total
-    share = model.cfg.consumers.n * model.cfg.consumers.scale / model.cfg.funds.platform_users
+    share = model.cfg.consumers.n * model.cfg.consumers.scale / model.cfg.platform.users
     assert m["fund_eco_spent"].iloc[:30].sum() == pytest.approx(model.cfg.funds.eco * share, rel=1e-6)
     assert (m[["fund_cash_spent", "fund_traffic_spent", "fund_eco_spent"]].iloc[30:] == 0).all().all()
     assert m["fund_traffic_spent"].sum() > 0 and m["sp_fees"].sum() > 0
@@ -101,7 +107,7 @@ def test_funds_in_a_run_close_and_stop_after_the_horizon():
 
 def _client_gmv(traffic: float, seed: int) -> float:
     model, _ = simulate(days=90, seed=seed, consumers={"n": 10000},
-                        providers={"n": 10, "seek_prob": 0.5, "merchant_seek_prob": 0.05},
+                        providers={"real_n": 7.5e5, "seek_prob": 0.5, "merchant_seek_prob": 0.05},
                         funds={"traffic": traffic, "cash": 0.0, "eco": 0.0})
     P = model.providers
     return float(P.client_gmv[: P.n].sum())
@@ -116,22 +122,22 @@ def test_brand_endorsement_spillover_raises_platform_trust_only_when_on():
     t = np.array([0.5, 0.5, 0.5])
     trust.endorse(t, np.array([0, 0, 2]), 0.1)
     assert t[0] == pytest.approx(1 - 0.5 * 0.9**2) and t[1] == 0.5 and t[2] == pytest.approx(0.55)
-    on = {"brands": {"n": 10, "spillover": True, "spillover_strength": 0.2}}
-    off = {"brands": {"n": 10, "spillover": False, "spillover_strength": 0.2}}
+    on = {"brands": {"real_n": 7.5e5, "spillover": True, "spillover_strength": 0.2}}
+    off = {"brands": {"real_n": 7.5e5, "spillover": False, "spillover_strength": 0.2}}
     _, a = simulate(days=60, seed=6, **on)
     _, b = simulate(days=60, seed=6, **off)
     assert a["mean_platform_trust"].iloc[-1] > b["mean_platform_trust"].iloc[-1]
     assert (a["gmv_brand"].sum() > 0)
     # without brands the switch changes nothing at all
-    _, c = simulate(days=30, seed=6, brands={"n": 0, "spillover": True, "spillover_strength": 0.2})
-    _, d = simulate(days=30, seed=6, brands={"n": 0, "spillover": False, "spillover_strength": 0.2})
+    _, c = simulate(days=30, seed=6, brands={"real_n": 0, "spillover": True, "spillover_strength": 0.2})
+    _, d = simulate(days=30, seed=6, brands={"real_n": 0, "spillover": False, "spillover_strength": 0.2})
     assert c.equals(d)
 
 
 def _poaching(incubation: float) -> tuple[int, int]:
-    model, m = simulate(days=90, seed=8, brands={"n": 10, "stage_orders": [5.0, 5.0, 5.0], "poach_prob": 0.05,
+    model, m = simulate(days=90, seed=8, brands={"real_n": 7.5e5, "stage_orders": [5.0, 5.0, 5.0], "poach_prob": 0.05,
                                                   "sp_speed": 0.0},
-                        providers={"n": 20, "seek_prob": 1.0, "tier_capability": [0.5] * 5, "capability_sd": 0.0,
+                        providers={"real_n": 1.5e6, "seek_prob": 1.0, "tier_capability": [0.5] * 5, "capability_sd": 0.0,
                                    "conversion_uplift": 0.0, "traffic_uplift": 0.0, "incubation_protect": 0.8},
                         funds={"cash": 0.0, "traffic": 0.0, "eco": 0.0})
     return int(m["hosts_poached"].sum()), int(m["followers_poached"].sum())
@@ -143,9 +149,9 @@ def test_sp_incubation_lowers_poaching_losses(monkeypatch):
     base = prov.provider_traits
 
     def with_incubation(value):
-        def traits(cfg, rng, k):
-            t = base(cfg, rng, k)
-            t["incubation"] = np.full(k, value)
+        def traits(cfg, rng, tier, mass, client_mass):
+            t = base(cfg, rng, tier, mass, client_mass)
+            t["incubation"] = np.full(len(tier), value)
             return t
         return traits
 
@@ -164,8 +170,9 @@ def test_upgrades_happen_only_past_the_thresholds():
     model, m = simulate(days=120, seed=9, upgrade=up)
     S = model.sellers
     new = np.flatnonzero(S.kind[: S.n] == Kind.NEW_BRAND)
-    assert new.size > 0 and m["upgrades"].sum() == new.size
-    assert (S.quality[new] >= 0.8).all() and (S.orders[new] >= 50).all() and not S.fraud[new].any()
+    scale = model.cfg.consumers.scale
+    assert new.size > 0 and m["upgrades"].sum() == pytest.approx(S.mass[new].sum() * scale)
+    assert (S.quality[new] >= 0.8).all() and (S.orders[new] / S.mass[new] >= 50).all() and not S.fraud[new].any()
     assert (S.upgraded_on[new] > 0).all() and (S.aware_slot[new] >= 0).all()
     assert m["gmv_new_brand"].sum() > 0
     _, off = simulate(days=120, seed=9, upgrade={**up, "enabled": False})
@@ -176,9 +183,9 @@ def test_upgrades_happen_only_past_the_thresholds():
 
 def test_price_compensation_keeps_hosts_carrying_self_broadcasting_brands():
     def carried(comp: float) -> int:
-        model = MarketModel(seed=3, consumers={"n": 6000}, hosts={"n": 150}, merchants={"n": 300},
-                            brands={"n": 10, "stage_orders": [5.0, 5.0, 1e9], "competitor_penalty": 0.9,
-                                    "price_comp": comp}, providers={"n": 0})
+        model = MarketModel(seed=3, burn_in=0, consumers={"n": 6000}, hosts={"real_n": 7.5e6}, merchants={"real_n": 1.5e7},
+                            brands={"real_n": 5e5, "stage_orders": [5.0, 5.0, 1e9], "competitor_penalty": 0.9,
+                                    "price_comp": comp}, providers={"real_n": 0.0})
         total = 0
         for _ in range(60):
             model.step()

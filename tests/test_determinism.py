@@ -29,7 +29,7 @@ def test_different_seeds_differ():
 _SCRIPT = """
 import hashlib, sys
 from sim import MarketModel
-m = MarketModel(seed=5, days=25, consumers={"n": 3000}, hosts={"n": 100}, merchants={"n": 200})
+m = MarketModel(seed=5, burn_in=0, days=25, consumers={"n": 3000}, hosts={"real_n": 1e7}, merchants={"real_n": 2e7})
 m.run_for(25)
 df = m.datacollector.get_model_vars_dataframe()
 print(hashlib.sha256(df.to_csv(float_format="%.17g").encode()).hexdigest())
@@ -58,10 +58,10 @@ def test_streams_are_keyed_by_seed_purpose_and_day():
 def test_changing_the_seller_side_keeps_consumer_draws():
     """Common random numbers: consumers and hosts do not depend on how many merchants there are."""
     a = MarketModel(**merge(SMALL, {"seed": 2}))
-    b = MarketModel(**merge(SMALL, {"seed": 2, "merchants": {"n": 500, "fraud_share": 0.2}}))
+    b = MarketModel(**merge(SMALL, {"seed": 2, "merchants": {"real_n": 3.75e7, "fraud_share": 0.2}}))
     for name in ("price_sens", "gap_tol", "views", "budget", "trust0", "segment"):
         assert np.array_equal(getattr(a.consumers, name), getattr(b.consumers, name))
     assert np.array_equal(a.follows.key, b.follows.key)
     assert np.array_equal(a.hosts.persona[: a.hosts.n], b.hosts.persona[: b.hosts.n]) or a.hosts.n != b.hosts.n
-    n = a.cfg.hosts.n
+    n = a.pops["hosts"].agents
     assert np.array_equal(a.hosts.tier[:n], b.hosts.tier[:n])

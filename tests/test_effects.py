@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.config import merge
+
 from conftest import simulate
 
 SEEDS = (1, 2, 3, 4)
@@ -12,7 +14,9 @@ DAYS = 180  # trust responds over months: consumers buy a few times a quarter
 N = {"n": 10000}  # large enough that a 90-day repurchase rate is not dominated by sampling noise
 #: The core market (consumers, hosts, white-label merchants, platform): brands, SPs and upgrades, whose
 #: path-dependent success makes a small market lumpy, are tested in test_brands_providers.py.
-CORE = {"brands": {"n": 0}, "providers": {"n": 0}, "upgrade": {"enabled": False}}
+#: 150 hosts and 300 merchants at 10,000 consumers.
+CORE = {"brands": {"real_n": 0.0}, "providers": {"real_n": 0.0}, "upgrade": {"enabled": False},
+        "hosts": {"real_n": 4.5e6}, "merchants": {"real_n": 9.0e6}}
 
 
 def _outcomes(**overrides):
@@ -20,7 +24,7 @@ def _outcomes(**overrides):
     rows = []
     cons = {**N, **overrides.pop("consumers", {})}
     for seed in SEEDS:
-        _, m = simulate(days=DAYS, seed=seed, **{**CORE, **overrides, "consumers": cons})
+        _, m = simulate(days=DAYS, seed=seed, **merge(CORE, {**overrides, "consumers": cons}))
         rows.append((m["mean_platform_trust"].iloc[-60:].mean(), m["repurchase_rate"].iloc[-60:].mean(),
                      m["gmv"].sum()))
     return np.array(rows)
@@ -61,8 +65,8 @@ def test_arrivals_and_viewing_follow_platform_trust(market, sign):
     """Arrivals and viewing rise with platform trust: the elasticities amplify whichever way trust moves."""
     flat = {"consumers": {**N, "arrival_trust_elasticity": 0.0, "view_trust_elasticity": 0.0}}
     elastic = {"consumers": {**N, "arrival_trust_elasticity": 4.0, "view_trust_elasticity": 2.0}}
-    _, a = simulate(days=DAYS, seed=1, **CORE, **market, **flat)
-    _, b = simulate(days=DAYS, seed=1, **CORE, **market, **elastic)
+    _, a = simulate(days=DAYS, seed=1, **merge(CORE, {**market, **flat}))
+    _, b = simulate(days=DAYS, seed=1, **merge(CORE, {**market, **elastic}))
     moved = a["mean_platform_trust"].iloc[-60:].mean() - a["mean_platform_trust"].iloc[0]
     assert np.sign(moved) == sign
     assert sign * (b["new_consumers"].sum() - a["new_consumers"].sum()) > 0

@@ -18,8 +18,8 @@ from sim.config import ConfigError, SimConfig, to_dict
 from sim.sensitivity import run_sensitivity
 from sim.sweep import config_of, load_design, plan, run_sweep, validate_design
 
-TINY = {"days": 12, "consumers": {"n": 2000}, "hosts": {"n": 60}, "merchants": {"n": 120}, "brands": {"n": 2},
-        "providers": {"n": 3}}
+TINY = {"days": 12, "consumers": {"n": 2000}, "hosts": {"real_n": 9e6}, "merchants": {"real_n": 1.8e7}, "brands": {"real_n": 3e5},
+        "providers": {"real_n": 4.5e5}}
 BASE = to_dict(SimConfig())
 
 

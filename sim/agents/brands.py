@@ -59,7 +59,7 @@ def advance_steps(model: MarketModel, day: int, orders: np.ndarray) -> np.ndarra
     if b.size == 0:
         return b
     v = speed(model, b)
-    S.stage_progress[b] += orders[b] * v
+    S.stage_progress[b] += orders[b] / S.mass[b] * v  # progress of one real brand
     testing = b[S.stage[b] == CONTENT]
     S.fit[testing] += (cfg.content_fit_gain * v[S.stage[b] == CONTENT])[:, None] * (1.0 - S.fit[testing])
     need = np.asarray(cfg.stage_orders)[np.minimum(S.stage[b], SNOWBALL - 1)]
@@ -74,13 +74,13 @@ def advance_steps(model: MarketModel, day: int, orders: np.ndarray) -> np.ndarra
     return up[S.stage[up] == SELF_BROADCAST]
 
 
-def stage_counts(model: MarketModel) -> dict[str, int]:
-    """Active traditional brands in each STEPS stage."""
+def stage_counts(model: MarketModel) -> dict[str, float]:
+    """Active traditional brands in each STEPS stage, in real brands / scale (the agents' masses)."""
     S = model.sellers
     n = S.n
-    st = S.stage[:n][S.active[:n] & (S.kind[:n] == Kind.BRAND)]
-    counts = np.bincount(st, minlength=len(STEPS_STAGES))
-    return {name: int(counts[i]) for i, name in enumerate(STEPS_STAGES)}
+    sel = S.active[:n] & (S.kind[:n] == Kind.BRAND)
+    counts = np.bincount(S.stage[:n][sel], weights=S.mass[:n][sel], minlength=len(STEPS_STAGES))
+    return {name: float(counts[i]) for i, name in enumerate(STEPS_STAGES)}
 
 
 def self_broadcasting(model: MarketModel) -> np.ndarray:
@@ -112,7 +112,7 @@ def exits(model: MarketModel) -> np.ndarray:
     S, cfg = model.sellers, model.cfg.brands
     n = S.n
     return np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.BRAND) & (S.budget[:n] < 0)
-                          & (S.ew_orders[:n] < cfg.exit_traction))
+                          & (S.ew_orders[:n] / S.mass[:n] < cfg.exit_traction))
 
 
 def poach(model: MarketModel, day: int) -> tuple[int, int]:
@@ -139,11 +139,12 @@ def poach(model: MarketModel, day: int) -> tuple[int, int]:
     hit = u[store] < risk
     poached, inc = store[hit], inc[hit]
     if poached.size == 0:
-        return 0, 0
+        return 0.0, 0
     tier = np.full(poached.size, 1, np.int8)  # leaves as a mid-tier talent host
     hc = model.cfg.hosts
     new = model.add_hosts(tier, H.persona[poached], np.full(poached.size, hc.tier_popularity[1]),
-                          np.full(poached.size, hc.tier_commission[1]), np.full(poached.size, hc.tier_broadcast_prob[1]))
+                          np.full(poached.size, hc.tier_commission[1]), np.full(poached.size, hc.tier_broadcast_prob[1]),
+                          H.mass[poached])
     H.next_review[new] = day + 1
     H.persona[poached] = cfg.store_persona * (0.3 + 0.7 * inc)
     # followers who leave with the host
@@ -156,4 +157,4 @@ def poach(model: MarketModel, day: int) -> tuple[int, int]:
         c, t, h2 = F.consumer[moving], F.trust[moving], mapping[eh[moving]]
         F.remove(moving)
         F.add(c, h2, t)
-    return int(poached.size), taken
+    return float(H.mass[poached].sum()), taken

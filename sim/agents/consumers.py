@@ -1,15 +1,16 @@
-"""Consumers ("laotie"): a struct of numpy arrays, one row per simulated consumer.
+"""Consumers ("laotie"): a struct of numpy arrays, one row (slot) per simulated consumer.
 
-Consumers are not Mesa agents: at 1e5-1e6 of them a day must be a handful of
-vectorised operations.  Arrays are preallocated to ``capacity`` rows and every
-trait of every slot, including the slots that arrivals will fill later, is drawn
-at initialisation, so a consumer's traits and per-day draws do not depend on how
-many others have arrived (common random numbers across policy arms).
+Consumers are not Mesa agents: at 1e5-1e7 of them a day must be a handful of
+vectorised operations.  The population is a going concern: arrivals take the
+slots of churned consumers first (lowest slot first) and the arrays grow by
+doubling only when every slot is in use, so there is no capacity wall and the
+arrays stay as large as the active population.  An arrival's traits are drawn
+when it arrives, from that day's ``arrivals`` stream; per-consumer daily draws
+are prefixes of full-length streams, so slot ``i``'s draw does not depend on how
+many slots exist.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -18,10 +19,36 @@ from sim.rng import Streams
 
 NEVER = -(10**6)  # "day" of an event that has not happened
 
+#: Per-slot columns (name, dtype, value of an empty slot); traits are drawn by :func:`draw_traits`.
+_STATE = (("active", bool, False), ("joined", np.int32, NEVER), ("churned_on", np.int32, NEVER),
+          ("last_buy", np.int32, NEVER), ("prev_buy", np.int32, NEVER), ("orders", np.int32, 0),
+          ("cheated", np.int32, 0), ("known", np.int32, 0))
+_TRAITS = (("segment", np.int8), ("price_sens", np.float64), ("gap_tol", np.float64), ("brand_affinity", np.float64),
+           ("views", np.float64), ("budget", np.float64), ("trust0", np.float64), ("wallet", np.float64),
+           ("trust", np.float64))
+
 
 def _mean_lognormal(rng: np.random.Generator, mean: float, sd: float, size: int) -> np.ndarray:
     """Log-normal draws with the given arithmetic mean and log-scale sd."""
     return mean * rng.lognormal(-0.5 * sd * sd, sd, size)
+
+
+def draw_traits(cfg: ConsumersConfig, rng: np.random.Generator, k: int) -> dict[str, np.ndarray]:
+    """Traits of ``k`` new consumers: segment, price sensitivity, tolerance, affinity, viewing, budget, trust, wallet."""
+    seg = np.asarray(cfg.segments, dtype=float)
+    out = {
+        "segment": rng.choice(len(seg), size=k, p=seg / seg.sum()).astype(np.int8),
+        "price_sens": _mean_lognormal(rng, cfg.price_sens_mean, cfg.price_sens_sd, k),
+        "gap_tol": np.clip(rng.normal(cfg.gap_tol_mean, cfg.gap_tol_sd, k), 0.0, None),
+        "brand_affinity": np.clip(rng.normal(cfg.brand_affinity_mean, cfg.brand_affinity_sd, k), 0.0, None),
+        "views": _mean_lognormal(rng, cfg.views_mean, cfg.views_sd, k),
+        "budget": _mean_lognormal(rng, cfg.budget_mean, cfg.budget_sd, k),
+    }
+    m, c = cfg.trust_init_mean, cfg.trust_init_conc
+    out["trust0"] = np.clip(rng.beta(max(m * c, 1e-9), max((1 - m) * c, 1e-9), k), 0.0, 1.0)
+    out["wallet"] = out["budget"] * rng.uniform(0.0, cfg.wallet_cap_days, k)
+    out["trust"] = out["trust0"].copy()
+    return out
 
 
 class Consumers:
@@ -29,56 +56,62 @@ class Consumers:
 
     def __init__(self, cfg: ConsumersConfig, streams: Streams) -> None:
         self.cfg = cfg
-        cap = int(math.ceil(cfg.n * cfg.capacity_factor))
-        self.capacity = cap
-        self.n = cfg.n  # slots in use (active or churned)
-        rng = streams.get("init.consumers")
-        seg = np.asarray(cfg.segments, dtype=float)
-        self.segment = rng.choice(len(seg), size=cap, p=seg / seg.sum()).astype(np.int8)
-        self.price_sens = _mean_lognormal(rng, cfg.price_sens_mean, cfg.price_sens_sd, cap)
-        self.gap_tol = np.clip(rng.normal(cfg.gap_tol_mean, cfg.gap_tol_sd, cap), 0.0, None)
-        self.brand_affinity = np.clip(rng.normal(cfg.brand_affinity_mean, cfg.brand_affinity_sd, cap), 0.0, None)
-        self.views = _mean_lognormal(rng, cfg.views_mean, cfg.views_sd, cap)
-        self.budget = _mean_lognormal(rng, cfg.budget_mean, cfg.budget_sd, cap)
-        m, k = cfg.trust_init_mean, cfg.trust_init_conc
-        self.trust0 = np.clip(rng.beta(max(m * k, 1e-9), max((1 - m) * k, 1e-9), cap), 0.0, 1.0)
-        self.wallet = self.budget * rng.uniform(0.0, cfg.wallet_cap_days, cap)
-        self.trust = self.trust0.copy()
-        self.active = np.zeros(cap, dtype=bool)
-        self.active[: self.n] = True
-        self.joined = np.full(cap, NEVER, dtype=np.int32)
-        self.joined[: self.n] = 0
-        self.churned_on = np.full(cap, NEVER, dtype=np.int32)
-        self.last_buy = np.full(cap, NEVER, dtype=np.int32)
-        self.prev_buy = np.full(cap, NEVER, dtype=np.int32)  # second most recent order day
-        self.orders = np.zeros(cap, dtype=np.int32)
-        self.cheated = np.zeros(cap, dtype=np.int32)
-        self.capacity_reached = False
+        self.capacity = cfg.n
+        self.n = cfg.n  # slots in use (active or churned, awaiting an arrival)
+        for name, dtype in _TRAITS:
+            setattr(self, name, np.zeros(cfg.n, dtype))
+        for name, dtype, fill in _STATE:
+            setattr(self, name, np.full(cfg.n, fill, dtype))
         # awareness of brands: bit b of row i says consumer i knows the brand in awareness slot b
-        self.aware = np.zeros((cap, 0), dtype=np.uint8)
+        self.aware = np.zeros((cfg.n, 0), dtype=np.uint8)
         self.n_slots = 0
-        self.known = np.zeros(cap, dtype=np.int32)  # active brands each consumer knows
-        self._share_cache: dict[tuple[float, ...], np.ndarray] = {}
+        self.slot_share: dict[int, tuple[float, ...]] = {}  # open brand slots that arrivals may know, by segment
+        self._fill(np.arange(cfg.n), draw_traits(cfg, streams.get("init.consumers"), cfg.n), 0)
+
+    def _fill(self, idx: np.ndarray, traits: dict[str, np.ndarray], day: int) -> None:
+        """Put new consumers with ``traits`` into slots ``idx`` (fresh state, no brands known)."""
+        for name, values in traits.items():
+            getattr(self, name)[idx] = values
+        for name, _, fill in _STATE:
+            getattr(self, name)[idx] = fill
+        self.active[idx] = True
+        self.joined[idx] = day
+        self.aware[idx] = 0
+
+    def _grow(self, need: int) -> None:
+        """Make room for ``need`` slots (doubling)."""
+        if need <= self.capacity:
+            return
+        cap = max(need, 2 * self.capacity)
+        for name, dtype in _TRAITS:
+            old = getattr(self, name)
+            setattr(self, name, np.concatenate([old, np.zeros(cap - old.size, dtype)]))
+        for name, dtype, fill in _STATE:
+            old = getattr(self, name)
+            setattr(self, name, np.concatenate([old, np.full(cap - old.size, fill, dtype)]))
+        self.aware = np.concatenate([self.aware, np.zeros((cap - self.capacity, self.aware.shape[1]), np.uint8)])
+        self.capacity = cap
 
     # ------------------------------------------------------------------ awareness of brands
     def new_brand_slot(self, rng: np.random.Generator | None, share_by_segment: np.ndarray | None) -> int:
         """Open an awareness slot for an entering brand; ``share_by_segment`` of each segment knows it.
 
-        Drawn over the whole capacity, so a consumer's awareness does not depend
-        on how many consumers have arrived.
+        Active consumers know it at their segment's share; consumers who arrive
+        later know it at the same share (see :meth:`arrive`).
         """
         b = self.n_slots
         self.n_slots += 1
         if b // 8 >= self.aware.shape[1]:  # grow 64 slots at a time
             self.aware = np.concatenate([self.aware, np.zeros((self.capacity, 8), np.uint8)], axis=1)
         if rng is not None and share_by_segment is not None:
-            key = tuple(share_by_segment)
-            if key not in self._share_cache:  # brands share one awareness profile: gather it once
-                self._share_cache[key] = np.asarray(key, dtype=np.float32)[self.segment]
-            hit = rng.random(self.capacity, dtype=np.float32) < self._share_cache[key]
-            col = self.aware[:, b >> 3]  # a strided view: set the bit in place
+            key = tuple(float(x) for x in share_by_segment)
+            self.slot_share[b] = key
+            n = self.n
+            share = np.asarray(key, dtype=np.float32)[self.segment[:n]]
+            hit = (rng.random(n, dtype=np.float32) < share) & self.active[:n]
+            col = self.aware[:n, b >> 3]  # a strided view: set the bit in place
             col |= hit.view(np.uint8) << np.uint8(b & 7)
-            self.known += hit
+            self.known[:n] += hit
         return b
 
     def is_aware(self, consumer: np.ndarray, slot: np.ndarray) -> np.ndarray:
@@ -108,21 +141,33 @@ class Consumers:
         """A brand left the market: it no longer counts among the brands consumers know."""
         knew = ((self.aware[:, slot >> 3] >> (slot & 7)) & 1).astype(bool)
         self.known[knew] -= 1
+        self.slot_share.pop(slot, None)
 
     # ------------------------------------------------------------------ dynamics
-    def arrive(self, rng: np.random.Generator, trust_ratio: float, day: int, presence: float = 1.0) -> np.ndarray:
-        """New consumers: Poisson(rate * n0 * trust_ratio**elasticity * presence); returns their slots."""
-        c = self.cfg
-        lam = c.arrival_rate * c.n * trust_ratio ** c.arrival_trust_elasticity * presence
-        k = int(rng.poisson(lam))
-        free = self.capacity - self.n
-        if k > free:
-            k, self.capacity_reached = free, True
-        idx = np.arange(self.n, self.n + k)
-        self.active[idx] = True
-        self.joined[idx] = day
-        self.n += k
-        return idx
+    def arrive(self, rng: np.random.Generator, k: int, day: int) -> np.ndarray:
+        """``k`` new consumers take churned consumers' slots (lowest first), then new ones; returns their slots.
+
+        Their traits come from ``rng``; each open brand slot is known at its
+        entry share of the arrival's segment.
+        """
+        if k <= 0:
+            return np.zeros(0, np.int64)
+        free = np.flatnonzero(~self.active[: self.n])[:k]
+        extra = k - free.size
+        if extra:
+            self._grow(self.n + extra)
+            free = np.concatenate([free, np.arange(self.n, self.n + extra)])
+            self.n += extra
+        self._fill(free, draw_traits(self.cfg, rng, k), day)
+        if self.slot_share:
+            slots = np.fromiter(self.slot_share, np.int64)
+            share = np.array([self.slot_share[s] for s in slots])  # (slots, segments)
+            hit = rng.random((k, slots.size)) < share[:, self.segment[free]].T
+            who, col = np.nonzero(hit)
+            if who.size:
+                np.bitwise_or.at(self.aware, (free[who], slots[col] >> 3), (1 << (slots[col] & 7)).astype(np.uint8))
+                np.add.at(self.known, free[who], 1)
+        return free
 
     def refill_wallets(self) -> None:
         """Daily budget accrues into active consumers' wallets up to ``wallet_cap_days`` of budget."""
@@ -160,8 +205,12 @@ class Consumers:
         self.last_buy[buyers] = day
         self.orders[buyers] += counts.astype(np.int32)
 
-    def churn(self, rng: np.random.Generator, cheated_today: np.ndarray, day: int) -> np.ndarray:
-        """Churn hazard: base (doubled below the trust threshold) plus a hit per cheated order."""
+    def churn(self, rng: np.random.Generator, cheated_today: np.ndarray, day: int) -> tuple[np.ndarray, float]:
+        """Churn hazard: base (doubled below the trust threshold) plus a hit per cheated order.
+
+        Returns the slots that churned and the expected number of churners (the
+        sum of the hazards of active consumers), which sets tomorrow's arrivals.
+        """
         c = self.cfg
         n = self.n
         u = rng.random(n)  # a prefix of the stream: consumer i's draw does not depend on n
@@ -169,10 +218,12 @@ class Consumers:
         base = np.where(trust < c.churn_trust_threshold, 2.0 * c.base_churn, c.base_churn)
         hit = np.flatnonzero(cheated_today)  # few consumers: keep the power off the whole population
         base[hit] = 1.0 - (1.0 - base[hit]) * np.power(1.0 - c.cheated_churn, cheated_today[hit])
-        idx = np.flatnonzero(self.active[:n] & (u < base))
+        act = self.active[:n]
+        expected = float(base[act].sum())
+        idx = np.flatnonzero(act & (u < base))
         self.active[idx] = False
         self.churned_on[idx] = day
-        return idx
+        return idx, expected
 
     def repurchase_rate(self, day: int, window: int = 90) -> float:
         """Share of consumers with an order in the last ``window`` days who ordered more than once."""

@@ -24,6 +24,7 @@ class Hosts(Book):
     def __init__(self, capacity: int, slate_size: int) -> None:
         super().__init__(capacity)
         self.column("tier", np.int8)
+        self.column("mass", np.float64, 1.0)  # real hosts per agent / consumers.scale (sim.resolution)
         self.column("persona", np.float64)  # persona strength in [0, 1]
         self.column("popularity", np.float64)  # relative attraction for new follows
         self.column("commission", np.float64)  # share of GMV
@@ -37,14 +38,15 @@ class Hosts(Book):
         self.column("ew_orders", np.float64)
         self.column("ew_gmv", np.float64)
         self.column("ew_satisfied", np.float64)
-        self.column("income", np.float64)  # cumulative commissions, yuan at model scale
-        self.column("gmv", np.float64)  # cumulative GMV through the room, yuan at model scale
+        self.column("income", np.float64)  # cumulative commissions, yuan of the agent
+        self.column("gmv", np.float64)  # cumulative GMV through the room, yuan of the agent
 
     def add(self, tier: np.ndarray, persona: np.ndarray, popularity: np.ndarray, commission: np.ndarray,
-            broadcast_prob: np.ndarray, employer: np.ndarray | None = None) -> np.ndarray:
+            broadcast_prob: np.ndarray, mass: np.ndarray, employer: np.ndarray | None = None) -> np.ndarray:
         """Enter hosts with the given traits; returns their ids."""
         idx = self.append(len(tier))
         self.tier[idx] = tier
+        self.mass[idx] = mass
         self.persona[idx] = persona
         self.popularity[idx] = popularity
         self.commission[idx] = commission
@@ -96,7 +98,10 @@ class Hosts(Book):
         pool = np.flatnonzero(sellers.active[: sellers.n])
         if due.size == 0 or pool.size == 0:
             return due
-        pick = pool[rng.integers(0, pool.size, (due.size, cfg.candidates))]
+        # candidates are real sellers: an agent is scanned in proportion to the real sellers it stands for
+        cum = np.cumsum(sellers.mass[pool])
+        draw = rng.random((due.size, cfg.candidates)) * cum[-1]
+        pick = pool[np.minimum(np.searchsorted(cum, draw, side="right"), pool.size - 1)]
         pick.sort(axis=1)
         commission = self.commission[due][:, None]
         if extra_commission is not None:
@@ -124,10 +129,10 @@ class Hosts(Book):
         return np.count_nonzero(self.slate[: self.n] >= 0, axis=1)
 
 
-def talent_traits(cfg: HostsConfig, rng: np.random.Generator, k: int) -> dict[str, np.ndarray]:
-    """Draw ``k`` talent hosts: tier, persona strength, popularity, commission, schedule."""
-    shares = np.asarray(cfg.tier_shares, dtype=float)
-    tier = rng.choice(3, size=k, p=shares / shares.sum()).astype(np.int8)
+def talent_traits(cfg: HostsConfig, rng: np.random.Generator, tier: np.ndarray) -> dict[str, np.ndarray]:
+    """Draw talent hosts of the given tiers: persona strength, popularity, commission, schedule."""
+    tier = np.asarray(tier, np.int8)
+    k = tier.size
     persona = rng.beta(2.0 * cfg.persona_mean + 1e-9, 2.0 * (1.0 - cfg.persona_mean) + 1e-9, k)
     popularity = np.asarray(cfg.tier_popularity)[tier] * (0.5 + persona)
     return {
@@ -160,10 +165,17 @@ class HostAgent(BookAgent):
         return [int(s) for s in self._book.slate[self.index] if s >= 0]
 
     @property
-    def followers(self) -> int:
-        return int(np.count_nonzero(self.model.follows.host == self.index))
+    def weight(self) -> float:
+        """Real hosts this agent stands for."""
+        return float(self._book.mass[self.index]) * self.model.cfg.consumers.scale
+
+    @property
+    def followers(self) -> float:
+        """Followers of one real host it stands for (real users)."""
+        n = np.count_nonzero(self.model.follows.host == self.index)
+        return float(n * self.model.cfg.consumers.scale / self.weight)
 
     @property
     def income(self) -> float:
-        """Cumulative commission income in yuan at platform scale."""
-        return float(self._book.income[self.index]) * self.model.cfg.consumers.scale
+        """Cumulative commission income of one real host it stands for, yuan."""
+        return float(self._book.income[self.index] / self._book.mass[self.index])

@@ -18,6 +18,7 @@ import numpy as np
 from sim.agents.book import Book, BookAgent, column_view
 from sim.agents.sellers import Kind
 from sim.config import SP_TIERS, ProvidersConfig
+from sim.resolution import stochastic_round
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import MarketModel
@@ -29,6 +30,7 @@ class Providers(Book):
     def __init__(self, capacity: int) -> None:
         super().__init__(capacity)
         self.column("tier", np.int8)
+        self.column("mass", np.float64, 1.0)  # real SPs per agent / consumers.scale (sim.resolution)
         self.column("traffic_op", np.float64)
         self.column("room_op", np.float64)
         self.column("incubation", np.float64)
@@ -38,7 +40,7 @@ class Providers(Book):
         self.column("active", bool, False)
         self.column("entered", np.int32)
         self.column("exited", np.int32, -1)
-        self.column("ew_client_gmv", np.float64)  # yuan/day at model scale, 30-day EWMA
+        self.column("ew_client_gmv", np.float64)  # yuan/day of the agent, 30-day EWMA
         self.column("ew_client_gmv_fast", np.float64)  # 7-day EWMA, for growth incentives
         self.column("client_gmv", np.float64)  # cumulative
         self.column("fees", np.float64)
@@ -61,23 +63,32 @@ class Providers(Book):
         n = self.n
         return self.active[:n] & (self.clients[:n] < np.floor(self.max_clients[:n]))
 
-    def annual_client_gmv(self, scale: float) -> np.ndarray:
-        """Annualised client GMV, yuan/year at platform scale."""
-        return self.ew_client_gmv[: self.n] * 365.0 * scale
+    def annual_client_gmv(self) -> np.ndarray:
+        """Annualised client GMV of one real SP each agent stands for, yuan/year."""
+        return self.ew_client_gmv[: self.n] * 365.0 / self.mass[: self.n]
 
 
-def provider_traits(cfg: ProvidersConfig, rng: np.random.Generator, k: int) -> dict[str, np.ndarray]:
-    """Draw ``k`` service providers: tier, three capabilities, capacity and fee."""
-    shares = np.asarray(cfg.tier_shares, float)
-    tier = rng.choice(len(SP_TIERS), size=k, p=shares / shares.sum()).astype(np.int8)
+def provider_traits(cfg: ProvidersConfig, rng: np.random.Generator, tier: np.ndarray, mass: np.ndarray,
+                    client_mass: float) -> dict[str, np.ndarray]:
+    """Service providers of the given tiers and masses: three capabilities, capacity and fee.
+
+    An agent of mass ``mu`` stands for ``mu * scale`` real SPs, each serving up to
+    ``tier_capacity`` real clients; in client agents of mass ``client_mass`` that
+    is ``tier_capacity * mu / client_mass``, rounded stochastically (fractional
+    capacity would round away the small strata's clients).
+    """
+    tier = np.asarray(tier, np.int8)
+    k = tier.size
     mean = np.asarray(cfg.tier_capability)[tier]
     caps = np.clip(mean[:, None] + cfg.capability_sd * rng.standard_normal((k, 3)), 0.0, 1.0)
+    capacity = np.asarray(cfg.tier_capacity, float)[tier] * mass / client_mass
     return {
         "tier": tier,
+        "mass": mass,
         "traffic_op": caps[:, 0],
         "room_op": caps[:, 1],
         "incubation": caps[:, 2],
-        "max_clients": np.asarray(cfg.tier_capacity, float)[tier],
+        "max_clients": stochastic_round(capacity, rng).astype(float),
         "fee": np.asarray(cfg.tier_fee)[tier],
     }
 
@@ -137,7 +148,11 @@ def settle(model: MarketModel, day: int, fees: np.ndarray, client_gmv: np.ndarra
     P.client_gmv[:n] += client_gmv
     P.fees[:n] += fees
     P.cash[:n] += cash
-    profit = np.where(act, fees + cash - cfg.fixed_cost - cfg.client_cost * P.clients[:n], 0.0)
+    S = model.sellers
+    client = S.sp[: S.n]
+    client_mass = np.bincount(client[client >= 0], weights=S.mass[: S.n][client >= 0], minlength=n)
+    # costs per real SP and per real client, for the real agents the SP agent stands for
+    profit = np.where(act, fees + cash - cfg.fixed_cost * P.mass[:n] - cfg.client_cost * client_mass, 0.0)
     P.profit[:n] += profit
     P.ew_profit[:n] += (profit - P.ew_profit[:n]) / cfg.profit_memory
     P.loss_days[:n] = np.where(act & (P.ew_profit[:n] < 0), P.loss_days[:n] + 1, 0)
@@ -145,22 +160,27 @@ def settle(model: MarketModel, day: int, fees: np.ndarray, client_gmv: np.ndarra
     if gone.size:
         P.active[gone] = False
         P.exited[gone] = day
-        S = model.sellers
         release(model, np.flatnonzero(np.isin(S.sp[: S.n], gone)))
     return gone
 
 
 def enter(model: MarketModel, day: int) -> np.ndarray:
-    """New SPs arrive at ``entry_rate`` scaled by how profitable the average active SP is."""
+    """New SPs arrive at ``entry_rate`` per initial SP, scaled by how profitable the average real SP is.
+
+    An entrant's tier is drawn by ``tier_shares`` and it carries its tier's mass.
+    """
     P, cfg = model.providers, model.cfg.providers
     rng = model.streams.get("provider.entry", day)
     act = P.active[: P.n]
-    margin = float(P.ew_profit[: P.n][act].mean()) if act.any() else 0.0
+    margin = float((P.ew_profit[: P.n][act] / P.mass[: P.n][act]).mean()) if act.any() else 0.0
     attract = np.clip(margin / max(cfg.fixed_cost, 1e-9), 0.0, 1.0) if act.any() else 1.0
-    k = int(rng.poisson(cfg.entry_rate * attract))
+    k = int(rng.poisson(cfg.entry_rate * model.pops["providers"].agents * attract))
     if k == 0:
         return np.zeros(0, np.int64)
-    ids = P.add(day, provider_traits(cfg, rng, k))
+    shares = np.asarray(cfg.tier_shares, float)
+    tier = rng.choice(len(SP_TIERS), size=k, p=shares / shares.sum())
+    mass = model.pops["providers"].masses(model.cfg.consumers.scale)[tier]
+    ids = P.add(day, provider_traits(cfg, rng, tier, mass, model.client_mass))
     for i in ids:
         ProviderAgent(model, i)
     return ids
@@ -183,6 +203,11 @@ class ProviderAgent(BookAgent):
         return [int(i) for i in np.flatnonzero(S.sp[: S.n] == self.index)]
 
     @property
+    def weight(self) -> float:
+        """Real SPs this agent stands for."""
+        return float(self._book.mass[self.index]) * self.model.cfg.consumers.scale
+
+    @property
     def annual_client_gmv(self) -> float:
-        """Annualised client GMV, yuan/year at platform scale."""
-        return float(self._book.ew_client_gmv[self.index]) * 365.0 * self.model.cfg.consumers.scale
+        """Annualised client GMV of one real SP it stands for, yuan/year."""
+        return float(self._book.ew_client_gmv[self.index] * 365.0 / self._book.mass[self.index])

@@ -37,6 +37,7 @@ class Sellers(Book):
         super().__init__(capacity)
         self.n_segments = n_segments
         self.column("origin", np.int64)  # stable identity across policy arms (see :meth:`add`)
+        self.column("mass", np.float64, 1.0)  # real sellers per agent / consumers.scale (sim.resolution)
         self.column("kind", np.int8)
         self.column("cohort", np.int16)
         self.column("active", bool, False)
@@ -53,7 +54,7 @@ class Sellers(Book):
         self.column("stage", np.int8, -1)  # STEPS stage index (brands only)
         self.column("stage_progress", np.float64)
         self.column("stage_day", np.int32, -1)  # day the current stage began
-        self.column("budget", np.float64)  # entry budget left, yuan at model scale
+        self.column("budget", np.float64)  # entry budget left, yuan (the agent's, = mass x one real brand's)
         self.column("aware_slot", np.int32, -1)  # consumers' awareness column
         self.column("upgraded_on", np.int32, -1)
         self.column("invested", np.float64)  # cumulative quality investment (own + subsidy)
@@ -66,10 +67,10 @@ class Sellers(Book):
         self.column("ew_profit", np.float64)
         self.column("loss_days", np.int32)
         # cumulative totals
-        self.column("gmv", np.float64)  # yuan at model scale
+        self.column("gmv", np.float64)  # yuan of the agent (x scale: its real sellers' together; / mass: one's)
         self.column("gmv_self", np.float64)  # of which through its own store broadcasts
         self.column("had_sp", bool, False)  # was ever a service provider's client
-        self.column("ads", np.float64)  # cumulative ad spend, yuan at model scale
+        self.column("ads", np.float64)  # cumulative ad spend, yuan of the agent
         self.column("subsidy", np.float64)  # cumulative upgrade subsidy received
         self.column("profit", np.float64)
         self.column("orders", np.int64)
@@ -102,14 +103,16 @@ class Sellers(Book):
         return self.kind[: self.n] != Kind.WHITE_LABEL
 
     def refund_rate(self) -> np.ndarray:
-        """Smoothed refund rate (one prior refund in twenty orders)."""
+        """Smoothed refund rate of one real seller (prior: one refund in twenty orders)."""
         n = self.n
-        return (self.ew_refunds[:n] + 0.05) / (self.ew_orders[:n] + 1.0)
+        m = self.mass[:n]
+        return (self.ew_refunds[:n] / m + 0.05) / (self.ew_orders[:n] / m + 1.0)
 
     def conversion(self) -> np.ndarray:
-        """Smoothed orders per view (prior: 2 orders in 100 views)."""
+        """Smoothed orders per view of one real seller (prior: 2 orders in 100 views)."""
         n = self.n
-        return (self.ew_orders[:n] + 0.02) / (self.ew_views[:n] + 1.0)
+        m = self.mass[:n]
+        return (self.ew_orders[:n] / m + 0.02) / (self.ew_views[:n] / m + 1.0)
 
 
 def white_label_traits(cfg: MerchantsConfig, rng: np.random.Generator, k: int, n_segments: int) -> dict[str, np.ndarray]:
@@ -146,11 +149,16 @@ class SellerAgent(BookAgent):
         return KIND_NAMES[self._book.kind[self.index]]
 
     @property
+    def weight(self) -> float:
+        """Real sellers this agent stands for."""
+        return float(self._book.mass[self.index]) * self.model.cfg.consumers.scale
+
+    @property
     def gmv(self) -> float:
-        """Cumulative GMV in yuan at platform scale."""
-        return float(self._book.gmv[self.index]) * self.model.cfg.consumers.scale
+        """Cumulative GMV of one real seller it stands for, yuan."""
+        return float(self._book.gmv[self.index] / self._book.mass[self.index])
 
     @property
     def profit(self) -> float:
-        """Cumulative profit in yuan at platform scale."""
-        return float(self._book.profit[self.index]) * self.model.cfg.consumers.scale
+        """Cumulative profit of one real seller it stands for, yuan."""
+        return float(self._book.profit[self.index] / self._book.mass[self.index])

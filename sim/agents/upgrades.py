@@ -32,7 +32,7 @@ def invest(model: MarketModel, profit: np.ndarray) -> np.ndarray:
     total = own[wl] * (1.0 + u.subsidy)
     model.ledger.side("upgrade_subsidy", own[wl] * u.subsidy)
     S.subsidy[wl] += own[wl] * u.subsidy
-    gain = np.minimum(u.efficiency * total, 1.0) * (1.0 - S.quality[wl])  # quality never passes 1
+    gain = np.minimum(u.efficiency * total / S.mass[wl], 1.0) * (1.0 - S.quality[wl])  # per real merchant; never past 1
     S.quality[wl] += gain
     S.claim[wl] += gain
     S.invested[wl] += total
@@ -47,7 +47,7 @@ def upgrade(model: MarketModel, day: int) -> np.ndarray:
         return np.zeros(0, np.int64)
     ready = np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.WHITE_LABEL) & ~S.fraud[:n]
                            & (S.quality[:n] >= u.quality_threshold)
-                           & (S.refund_rate() <= u.refund_threshold) & (S.orders[:n] >= u.min_orders))
+                           & (S.refund_rate() <= u.refund_threshold) & (S.orders[:n] / S.mass[:n] >= u.min_orders))
     for i in ready:
         S.aware_slot[i] = model.consumers.new_brand_slot(None, None)
     S.kind[ready] = Kind.NEW_BRAND
