@@ -11,16 +11,23 @@
 # # How big should the service-provider fund be?
 #
 # The `sp_fund_size` experiment: cash, traffic and ecosystem funds at 0.5x to 4x the seed's
-# programme against none, over paired replications.
+# programme against none, over paired replications (each replication burns the market in once and
+# branches the five arms from it). SP and brand counts are real counts at platform scale.
 
 # %% tags=["parameters"]
 import os
 
 SMALL = os.environ.get("LIVESIM_NOTEBOOK_SMALL") == "1"
 FIG_DIR = os.environ.get("LIVESIM_FIG_DIR")  # set to save the key figure (the README uses them)
-REPS = 2 if SMALL else 5
-SIZE = (["consumers.n=5000", "hosts.n=150", "merchants.n=300", "days=120", "brands.n=5", "providers.n=8"]
-        if SMALL else ["consumers.n=20000", "days=365"])
+REPS = 2 if SMALL else 4
+# Full: the default 100,000 consumers with the SPs' density raised 30x (providers.real_n = 3e4: 10 SP
+# agents instead of 5, one per tier) and the brands' 10x (brands.real_n = 1e5: 33 brand agents, the
+# SPs' first clients), one year after a 360-day burn-in (shorter than the default 540, to keep the
+# notebook to a few minutes). Small: 5,000 consumers with raised densities (150 hosts, 300 merchants,
+# 6 brands, 8 SPs), a 30-day burn-in and 120 days.
+SIZE = (["consumers.n=5000", "hosts.real_n=9e6", "merchants.real_n=1.8e7", "brands.real_n=3.6e5",
+         "providers.real_n=4.8e5", "days=120", "burn_in=30"]
+        if SMALL else ["providers.real_n=3e4", "brands.real_n=1e5", "days=365", "burn_in=360"])
 
 # %%
 import matplotlib.pyplot as plt
@@ -42,7 +49,7 @@ table.pivot(index="policy", columns="metric", values="estimate").loc[levels]
 mult = np.array([float(p.lstrip("x")) for p in levels])
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 for ax, metric, label in ((axes[0], "d_gmv_total", "change in GMV (yuan)"),
-                          (axes[1], "d_n_sps_over_threshold", "change in SPs over 100M yuan/year")):
+                          (axes[1], "d_n_sps_over_threshold", "change in SPs over 100M yuan/year (real)")):
     d = decomposition[decomposition["metric"] == metric].set_index("policy").loc[levels]
     ax.plot(mult, d["estimate"], marker="o")
     ax.fill_between(mult, d["ci_low"], d["ci_high"], alpha=0.2)

@@ -17,8 +17,16 @@ import tempfile
 SMALL = os.environ.get("LIVESIM_NOTEBOOK_SMALL") == "1"
 FIG_DIR = os.environ.get("LIVESIM_FIG_DIR")  # set to save the key figure (the README uses them)
 SAMPLES = 8 if SMALL else 32
-BASE = ({"days": 90, "consumers": {"n": 3000}, "hosts": {"n": 100}, "merchants": {"n": 200}, "brands": {"n": 3},
-         "providers": {"n": 4}} if SMALL else {"days": 180, "consumers": {"n": 10000}})
+# The market's populations are denser than the real platform's so that a small market has enough agents:
+# full, 10,000 consumers with 100 hosts, 200 merchants and 10 brands (densities 10x to 30x the real ones);
+# a wave of as many brands again (300,000 real brands on the whole platform: 10 agents) enters on day 30.
+# Each run burns its market in first (burn_in days, shorter than the default 540 to keep 160 runs to a
+# few minutes). Small: 3,000 consumers (100 hosts, 200 merchants, 3 brands and 3 entrants).
+DENSE = {"hosts": {"real_n": 3e6}, "merchants": {"real_n": 6e6}, "brands": {"real_n": 3e5}}
+BASE = ({"days": 90, "burn_in": 30, "consumers": {"n": 3000}, "hosts": {"real_n": 1e7}, "merchants": {"real_n": 2e7},
+         "brands": {"real_n": 3e5}, "providers": {"real_n": 4e5}} if SMALL
+        else {"days": 180, "burn_in": 180, "consumers": {"n": 10000}, **DENSE})
+WAVE = [[30, 300_000]]  # [day, real brands entering the whole platform]: doubles the brands
 
 # %%
 from sim.config import SimConfig, to_dict
@@ -31,7 +39,7 @@ design = validate_design({
     "parameters": {"platform.feed_load": {"low": 1.0, "high": 3.0},
                    "consumers.budget_mean": {"low": 4.0, "high": 12.0},
                    "brands.spillover_strength": {"low": 0.0, "high": 0.2}},
-    "base": {**BASE, "brands": {**BASE.get("brands", {}), "entry_waves": [[30, 10]]}},
+    "base": {**BASE, "brands": {**BASE.get("brands", {}), "entry_waves": WAVE}},
 }, to_dict(SimConfig()))
 out = tempfile.mkdtemp(prefix="livesim-sobol-")
 table = run_sensitivity(design, to_dict(SimConfig()), ["gmv_total", "gmv_entrant_total", "gmv_incumbent_total"],

@@ -552,7 +552,11 @@ def field_docs(cls: type = SimConfig, prefix: str = "") -> list[tuple[str, Any, 
         if dataclasses.is_dataclass(typ):
             rows.extend(field_docs(typ, f"{prefix}{f.name}."))
         else:
-            name = getattr(typ, "__name__", str(typ))
+            args = [a for a in typing.get_args(typ) if a is not type(None)]
+            if typing.get_origin(typ) in (typing.Union, types.UnionType) and len(args) == 1:
+                name = f"{args[0].__name__} or null"
+            else:
+                name = getattr(typ, "__name__", str(typ))
             rows.append((f"{prefix}{f.name}", getattr(defaults, f.name), f.metadata.get("unit", ""),
                          _describe(f.metadata, name)))
     return rows

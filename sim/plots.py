@@ -68,13 +68,21 @@ def trust_and_repurchase(metrics: pd.DataFrame, path: Path) -> Path:
     return _save(fig, path)
 
 
-def ccdf(values: np.ndarray, path: Path, xlabel: str, title: str) -> Path:
-    """Complementary CDF on log-log axes: how heavy is the tail?"""
-    v = np.sort(np.asarray(values, float))
-    v = v[v > 0]
+def ccdf(values: np.ndarray, path: Path, xlabel: str, title: str, weights: np.ndarray | None = None) -> Path:
+    """Complementary CDF on log-log axes: how heavy is the tail?
+
+    ``weights`` (real agents each value stands for) make it the distribution over real agents.
+    """
+    v = np.asarray(values, float)
+    w = np.ones_like(v) if weights is None else np.asarray(weights, float)
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    keep = v > 0
+    v, w = v[keep], w[keep]
     fig, ax = plt.subplots(figsize=(6, 4))
     if v.size:
-        ax.loglog(v, 1.0 - np.arange(v.size) / v.size, marker=".", ls="none", ms=3, color=COLORS["total"])
+        share = 1.0 - np.concatenate([[0.0], np.cumsum(w)[:-1]]) / w.sum()
+        ax.loglog(v, share, marker=".", ls="none", ms=3, color=COLORS["total"])
     ax.set_xlabel(xlabel)
     ax.set_ylabel("share with at least x")
     ax.set_title(title)
@@ -117,17 +125,19 @@ def run_figures(model: MarketModel, metrics: pd.DataFrame, folder: Path) -> list
     folder = Path(folder)
     scale = model.cfg.consumers.scale
     hosts = model.hosts
-    followers = model.follows.followers(hosts.n)[hosts.active[: hosts.n]] * scale
+    act = hosts.active[: hosts.n]
+    followers = (model.follows.followers(hosts.n) / hosts.mass[: hosts.n])[act] * scale  # of one real host
     S = model.sellers
     return [
         gmv_by_type_and_channel(metrics, folder / "gmv_by_type_and_channel.png"),
         trust_and_repurchase(metrics, folder / "trust_and_repurchase.png"),
-        ccdf(followers, folder / "follower_distribution.png", "followers (platform scale)",
-             "Host followers at the end of the run"),
-        ccdf(S.gmv[: S.n] * scale, folder / "seller_gmv_distribution.png", "cumulative GMV (yuan, platform scale)",
-             "Seller GMV over the run"),
+        ccdf(followers, folder / "follower_distribution.png", "followers of one real host",
+             "Host followers at the end of the run (over real hosts)", hosts.mass[: hosts.n][act]),
+        ccdf(S.gmv[: S.n] / S.mass[: S.n], folder / "seller_gmv_distribution.png",
+             "cumulative GMV of one real seller (yuan)", "Seller GMV over the run (over real sellers)",
+             S.mass[: S.n]),
         brands_by_stage(metrics, folder / "brands_by_stage.png"),
-        sp_client_gmv(model.providers.annual_client_gmv(scale)[model.providers.active[: model.providers.n]],
+        sp_client_gmv(model.providers.annual_client_gmv()[model.providers.active[: model.providers.n]],
                       model.cfg.providers.gmv_threshold, folder / "sp_client_gmv.png"),
     ]
 

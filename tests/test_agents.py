@@ -194,7 +194,7 @@ def test_quality_control_bans_frauds_and_demotes_exaggerators():
 
 
 def test_merchants_exit_after_sustained_losses():
-    model, metrics = simulate(days=90, seed=4, merchants={"fixed_cost": 500.0, "exit_patience": 20})
+    model, metrics = simulate(days=90, seed=4, merchants={"fixed_cost": 500.0, "exit_patience": 20, "exit_hazard": 0.0})
     S = model.sellers
     assert metrics["sellers_exited"].sum() > 0.9 * model.pops["merchants"].real
     exited = S.exited[: S.n] >= 0

@@ -28,3 +28,13 @@ def test_every_metric_stream_and_side_flow_is_documented(name):
 @pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml")))
 def test_every_experiment_is_documented(name):
     assert f"`{name}`" in DOC and f"`{name}`" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_parameter_table_is_generated_from_the_config():
+    """Section 8's key, default, unit and allowed columns equal sim.config.field_docs() (experiments/param_table.py)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "experiments"))
+    import param_table
+
+    assert param_table.render(DOC) == DOC, "run experiments/param_table.py"

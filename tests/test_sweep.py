@@ -18,7 +18,7 @@ from sim.config import ConfigError, SimConfig, to_dict
 from sim.sensitivity import run_sensitivity
 from sim.sweep import config_of, load_design, plan, run_sweep, validate_design
 
-TINY = {"days": 12, "consumers": {"n": 2000}, "hosts": {"real_n": 9e6}, "merchants": {"real_n": 1.8e7}, "brands": {"real_n": 3e5},
+TINY = {"days": 12, "burn_in": 10, "consumers": {"n": 2000}, "hosts": {"real_n": 9e6}, "merchants": {"real_n": 1.8e7}, "brands": {"real_n": 3e5},
         "providers": {"real_n": 4.5e5}}
 BASE = to_dict(SimConfig())
 
@@ -59,7 +59,8 @@ def test_runner_and_hydra_multirun_agree(tmp_path):
     assert (results["status"] == "ok").all()
     seed = int(results["seed"].iloc[0])
     args = [sys.executable, "-m", "sim", "-m", "platform.feed_load=1.0,2.5", f"seed={seed}", "days=12",
-            "consumers.n=2000", "hosts.n=60", "merchants.n=120", "brands.n=2", "providers.n=3",
+            "consumers.n=2000", "hosts.real_n=9e6", "merchants.real_n=1.8e7", "brands.real_n=3e5",
+            "providers.real_n=4.5e5", "burn_in=10",
             "output.figures=false", f"hydra.sweep.dir={tmp_path / 'multirun'}"]
     res = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr

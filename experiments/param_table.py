@@ -1,0 +1,95 @@
+"""Regenerate the parameter table of docs/MODEL.md (section 8) from the config dataclasses.
+
+    .venv/bin/python experiments/param_table.py          # rewrite the table in place
+    .venv/bin/python experiments/param_table.py --check  # exit 1 if the table is out of date
+
+Columns key, default, unit and allowed come from ``sim.config.field_docs()``; the
+source column (and any footnote marker such as ``[f]`` after "allowed") is kept
+from the document, by key, so only the sources are written by hand.  A key new to
+the document gets the source from ``NEW_SOURCES`` below or fails loudly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim.config import field_docs  # noqa: E402
+
+DOC = ROOT / "docs" / "MODEL.md"
+HEADER = "| key | default | unit | allowed | source |"
+
+#: Sources for keys not yet in the document (moved here once written; kept short).
+NEW_SOURCES: dict[str, str] = {
+    "burn_in": "chosen from data: MSER-5 over 1080-day burn-ins of the default market, 3 seeds (experiments/burn_in.py, section 4.4)",
+    "checkpoint_every": "run setting (not a model parameter)",
+    "min_agents": "assumption (a population's statistics need a few dozen agents)",
+    "consumers.growth": "assumption (0: a steady state; the 2021 DAU grew about 8% from Q1 to Q3, PUBLIC-FIGURES section 2)",
+    "consumers.follow_decay": "assumption (a follow lapses after 100 days on average; without lapses the follow graph only grows)",
+    "hosts.real_n": "assumption (Kuaishou published no count: about 1.1 M selling hosts in all China in 2022 x Kuaishou's ~25% of live-commerce sales, scaled up for its many small hosts; section 4.2)",
+    "hosts.n": "resolution (null: follows consumers.n; a number pins the count, section 4.1)",
+    "hosts.min_per_tier": "assumption (resolution design: the head of the host distribution is sampled finer, section 4.1)",
+    "merchants.real_n": "assumption (about 210k hosts and merchants banned in 2021 at a 5-20% yearly ban rate; section 4.2)",
+    "merchants.n": "resolution (null: follows consumers.n)",
+    "merchants.exit_hazard": "assumption (about 42% a year; merchant churn of 30-50% a year, no published rate; section 4.2)",
+    "brands.real_n": "assumption (brand entries grew 4.5x a year from a small base; about 500-1,000 key brands; section 4.2)",
+    "brands.n": "resolution (null: follows consumers.n)",
+    "brands.ad_cpm": "assumption (set so that ads buy as many live-room views per yuan as before the one traffic unit; quoted feed CPMs are higher)",
+    "providers.real_n": "assumption (the SP programme's goal of 200 SPs over 100M needs a pool several times larger; section 4.2)",
+    "providers.n": "resolution (null: follows consumers.n)",
+    "platform.users": "published: 2021 average DAU 308.2 M, Q1 295.3 M (PUBLIC-FIGURES section 2)",
+    "platform.views_per_impression": "assumption (feed click-through into a live room; the one traffic unit, section 4.3)",
+}
+
+
+def _fmt_default(value: object) -> str:
+    return f"`{value}`"
+
+
+def render(doc: str) -> str:
+    """``doc`` with its parameter table regenerated."""
+    lines = doc.split("\n")
+    start = lines.index(HEADER)
+    end = start + 2
+    while end < len(lines) and lines[end].startswith("| `"):
+        end += 1
+    old: dict[str, tuple[str, str]] = {}
+    for row in lines[start + 2: end]:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        key = cells[0].strip("`")
+        marker = re.search(r"(\[[a-z]\])+$", cells[3])
+        old[key] = (marker.group(0) if marker else "", cells[4])
+    rows = []
+    for key, default, unit, allowed in field_docs():
+        if key in old:
+            marker, source = old[key]
+        elif key in NEW_SOURCES:
+            marker, source = "", NEW_SOURCES[key]
+        else:
+            raise SystemExit(f"param_table: no source for new key {key}: add it to NEW_SOURCES")
+        rows.append(f"| `{key}` | {_fmt_default(default)} | {unit} | {allowed}{marker} | {source} |")
+    return "\n".join(lines[: start + 2] + rows + lines[end:])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args()
+    doc = DOC.read_text(encoding="utf-8")
+    new = render(doc)
+    if args.check:
+        if new != doc:
+            print("docs/MODEL.md parameter table is out of date: run experiments/param_table.py", file=sys.stderr)
+            return 1
+        return 0
+    DOC.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
