@@ -315,6 +315,14 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
     arms = {"baseline": to_dict(make_config(merge(base, experiment.baseline)))}
     for name, over in experiment.policies.items():
         arms[name] = to_dict(make_config(merge(base, over)))
+    if not independent:  # arms branch from the baseline's burned-in market: they must share what built it
+        from sim.model import FROZEN_AT_BRANCH, _get
+
+        for name, cfg in arms.items():
+            for key in FROZEN_AT_BRANCH:
+                if key != "seed" and _get(cfg, key) != _get(arms["baseline"], key):
+                    raise ConfigError(f"invalid config: {key} = {_get(cfg, key)!r} in arm {name!r}: arms branch from "
+                                      f"the baseline's burned-in market and must keep {_get(arms['baseline'], key)!r}")
     starts = {name: policy_start(arms["baseline"], cfg) for name, cfg in arms.items()}
     starts["baseline"] = min(starts.values())
     own = executor is None and workers > 1
@@ -489,7 +497,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{row.parameter}={row.value} / {row.policy}: incremental share {_fmt(row.estimate)} "
                   f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]")
     else:
-        _, dec = compare(exp, base, reps, out, workers=args.workers)
+        try:
+            _, dec = compare(exp, base, reps, out, workers=args.workers)
+        except ConfigError as err:  # raised before any run starts (e.g. an arm that cannot branch)
+            print(str(err).splitlines()[0], file=sys.stderr)
+            return 2
         for line in headline(exp, dec):
             print(line)
     print(out.resolve())

@@ -33,13 +33,13 @@ class DashboardModel(MarketModel):
 
     def __init__(self, seed: int = 0, consumers: int = 20000, fund_scale: float = 1.0, wave_size: int = 0,
                  wave_day: int = 60, guarantees: str = "seed", allocation: str = "conversion",
-                 self_broadcast: bool = True, price_comp: float = 0.0, days: int = 365) -> None:
+                 self_broadcast: bool = True, price_comp: float = 0.0, days: int = 365, burn_in: int = 180) -> None:
         platform = {"allocation": allocation, **GUARANTEE_PACKAGES[guarantees]}
+        n = int(consumers)
         super().__init__(
-            seed=int(seed), days=int(days),
-            consumers={"n": int(consumers)},
-            hosts={"n": max(50, int(consumers) // 100)},
-            merchants={"n": max(100, int(consumers) // 50)},
+            seed=int(seed), days=int(days), burn_in=int(burn_in),
+            # the whole platform at the chosen resolution: every population follows it
+            consumers={"n": n, "scale": 3e8 / n},
             brands={"entry_waves": [[int(wave_day), int(wave_size)]] if wave_size else [],
                     "self_broadcast": bool(self_broadcast), "price_comp": float(price_comp)},
             funds={"cash": 1e8 * fund_scale, "traffic": 1e11 * fund_scale, "eco": 1e9 * fund_scale},
@@ -50,10 +50,13 @@ class DashboardModel(MarketModel):
 MODEL_PARAMS: dict[str, Any] = {
     "seed": {"type": "InputText", "value": 0, "label": "Seed"},
     "consumers": {"type": "SliderInt", "value": 20000, "min": 2000, "max": 100000, "step": 2000,
-                  "label": "Consumers (simulated)"},
+                  "label": "Resolution: simulated consumers for the 3e8-user platform"},
+    "burn_in": {"type": "SliderInt", "value": 180, "min": 0, "max": 540, "step": 60,
+                "label": "Burn-in days (the default run uses 540; shorter here to keep levers quick)"},
     "fund_scale": {"type": "SliderFloat", "value": 1.0, "min": 0.0, "max": 4.0, "step": 0.5,
                    "label": "SP funds (x the seed's programme)"},
-    "wave_size": {"type": "SliderInt", "value": 0, "min": 0, "max": 100, "step": 5, "label": "Brand entry wave: brands"},
+    "wave_size": {"type": "SliderInt", "value": 0, "min": 0, "max": 20000, "step": 1000,
+                  "label": "Brand entry wave: real brands entering the platform"},
     "wave_day": {"type": "SliderInt", "value": 60, "min": 1, "max": 300, "step": 1, "label": "Brand entry wave: day"},
     "guarantees": {"type": "Select", "value": "seed", "values": list(GUARANTEE_PACKAGES),
                    "label": "Guarantees and quality control"},

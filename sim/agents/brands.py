@@ -57,7 +57,7 @@ def advance_steps(model: MarketModel, day: int, orders: np.ndarray) -> np.ndarra
     n = S.n
     b = np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.BRAND) & (S.stage[:n] < SNOWBALL))
     if b.size == 0:
-        return b
+        return without_store(model)
     v = speed(model, b)
     S.stage_progress[b] += orders[b] / S.mass[b] * v  # progress of one real brand
     testing = b[S.stage[b] == CONTENT]
@@ -71,7 +71,23 @@ def advance_steps(model: MarketModel, day: int, orders: np.ndarray) -> np.ndarra
         skip = up[S.stage[up] == SELF_BROADCAST]
         S.stage[skip] = SNOWBALL
         return np.zeros(0, np.int64)
-    return up[S.stage[up] == SELF_BROADCAST]
+    return without_store(model)
+
+
+def without_store(model: MarketModel) -> np.ndarray:
+    """Brands past the self-broadcast stage, allowed to self-broadcast, that have no store account yet.
+
+    Usually the brands that entered the stage today; also every brand already past it when
+    self-broadcast is switched on in a branch (a policy starting after the burn-in).
+    """
+    S, H = model.sellers, model.hosts
+    n = S.n
+    if not model.cfg.brands.self_broadcast:
+        return np.zeros(0, np.int64)
+    emp = H.employer[: H.n]
+    has = np.zeros(n, bool)
+    has[emp[(emp >= 0) & H.active[: H.n]]] = True
+    return np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.BRAND) & (S.stage[:n] >= SELF_BROADCAST) & ~has)
 
 
 def stage_counts(model: MarketModel) -> dict[str, float]:
