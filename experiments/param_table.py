@@ -72,6 +72,7 @@ def render(doc: str) -> str:
             marker, source = "", NEW_SOURCES[key]
         else:
             raise SystemExit(f"param_table: no source for new key {key}: add it to NEW_SOURCES")
+        unit, allowed = (x.replace("|", "&#124;") for x in (unit, allowed))  # a bare | would split the cell
         rows.append(f"| `{key}` | {_fmt_default(default)} | {unit} | {allowed}{marker} | {source} |")
     return "\n".join(lines[: start + 2] + rows + lines[end:])
 

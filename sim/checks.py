@@ -59,7 +59,7 @@ def check_invariants(model: MarketModel) -> None:
         _require(spent <= fund.total * (1 + 1e-12) + 1e-9, f"{fund.name} fund spent more than its budget")
         if side is not None:
             # the ledger books whole fen each day: at most half a fen of rounding per day
-            _require(abs(L.side_total[side] - spent * 100.0) <= 0.5 * model.steps + 1.0,
+            _require(abs(L.side_total[side] - spent * 100.0) <= 0.5 * model.day + 1.0,
                      f"{fund.name} fund payments != fund spending")
     _require(abs(P.cash[: P.n].sum() - (model.funds.cash.total - model.funds.cash.remaining)) <= 1e-6,
              "cash fund paid != cash received by SPs")
@@ -68,7 +68,7 @@ def check_invariants(model: MarketModel) -> None:
              "traffic fund charged != fund impressions shown")
     # side flows seen from the sellers' books (whole fen booked per day: half a fen of rounding a day)
     for side, column in (("ads", S.ads), ("upgrade_subsidy", S.subsidy)):
-        _require(abs(L.side_total[side] - column[: S.n].sum() * 100.0) <= 0.5 * max(model.steps, 1) + 1.0,
+        _require(abs(L.side_total[side] - column[: S.n].sum() * 100.0) <= 0.5 * max(model.day, 1) + 1.0,
                  f"ledger {side} != the sellers' {side}")
     # state stays in its domain
     n = C.n

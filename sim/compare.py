@@ -106,19 +106,23 @@ def _finish(model: Any, edges: set[int]) -> Arm:
     days = model.cfg.days
     snaps: dict[int, np.ndarray] = {}
     S = model.sellers
-    if 0 in edges:
-        snaps[0] = S.gmv[: S.n].copy()
+    if model.reported_day != 0:
+        raise ValueError("an arm starts at the end of the burn-in (reported day 0)")
+    snaps[0] = S.gmv[: S.n].copy()
+    self0 = S.gmv_self[: S.n].copy()
     while model.reported_day < days:
         model.step()
         if model.reported_day in edges:
             snaps[model.reported_day] = S.gmv[: S.n].copy()
     n = S.n
     scale = model.cfg.consumers.scale
+    t0 = model.t0  # the reported days only: the burn-in is common to the arms (and not part of the answer)
     sellers = pd.DataFrame({
         "origin": S.origin[:n], "kind": S.kind[:n], "cohort": S.cohort[:n],
-        "gmv": S.gmv[:n] * scale, "gmv_self": S.gmv_self[:n] * scale,
-        "had_sp": S.had_sp[:n], "upgraded": S.upgraded_on[:n] >= 0,
-        "exited": S.exited[:n] >= 0, "banned": S.banned[:n],
+        "gmv": (S.gmv[:n] - np.pad(snaps[0], (0, n - snaps[0].size))) * scale,
+        "gmv_self": (S.gmv_self[:n] - np.pad(self0, (0, n - self0.size))) * scale,
+        "had_sp": S.had_sp[:n], "upgraded": S.upgraded_on[:n] > t0,
+        "exited": S.exited[:n] > t0, "banned": S.banned[:n] & (S.exited[:n] > t0),
     })
     for day, snap in snaps.items():
         sellers[f"gmv_at_{day}"] = np.pad(snap, (0, n - snap.size)) * scale

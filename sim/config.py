@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import numbers
 import functools
 import math
 import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
+
+try:
+    from numpy import bool_ as np_bool
+except ImportError:  # pragma: no cover - numpy is a dependency
+    np_bool = bool
 
 ALLOCATION_RULES = ("conversion", "gmv", "trust", "uniform")
 
@@ -108,7 +114,7 @@ class ChoiceConfig:
 class HostsConfig:
     """Talent streamers who carry sellers' goods for a commission."""
 
-    real_n: float = _f(3.0e5, "selling talent hosts on the whole platform (platform.users users)", ge=0.0)
+    real_n: float = _f(3.0e5, "selling talent hosts on the whole platform (platform.users users)", gt=0.0)
     n: int | None = _f(None, "simulated hosts (null: follow the resolution)", ge=1)
     min_per_tier: int = _f(20, "least simulated hosts per tier (finer sampling of the head)", ge=0)
     tier_shares: list[float] = _f([0.02, 0.18, 0.80], "share top/mid/small")
@@ -127,7 +133,7 @@ class HostsConfig:
 class MerchantsConfig:
     """White-label merchants (factory-cluster sellers)."""
 
-    real_n: float = _f(1.0e6, "white-label merchants on the whole platform (platform.users users)", ge=0.0)
+    real_n: float = _f(1.0e6, "white-label merchants on the whole platform (platform.users users)", gt=0.0)
     n: int | None = _f(None, "simulated merchants (null: follow the resolution)", ge=1)
     price_median: float = _f(45.0, "yuan", gt=0.0)
     price_sd: float = _f(0.6, "log-normal sd", ge=0.0)
@@ -180,7 +186,7 @@ class PlatformConfig:
 
     users: float = _f(3e8, "real users of the whole platform (2021 DAU about 3.08e8)", gt=0.0)
     views_per_impression: float = _f(0.05, "live-room views per feed impression (click-through)", gt=0.0, le=1.0)
-    allocation: str = _f("conversion", "rule: " + "|".join(ALLOCATION_RULES))
+    allocation: str = _f("conversion", "rule: " + ", ".join(ALLOCATION_RULES))
     feed_load: float = _f(2.0, "public-domain live-room views per unit viewing", ge=0.0)
     allocation_power: float = _f(1.0, "exponent on the ranking score", ge=0.0)
     exploration: float = _f(0.2, "share of traffic spread uniformly", **PROB)
@@ -337,6 +343,10 @@ def _fail(key: str, value: Any, allowed: str) -> ConfigError:
 
 
 def _check_number(key: str, value: Any, typ: type, meta: Mapping[str, Any]) -> float | int:
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np_bool)):
+        value = int(value)  # numpy integers (pandas rows, EMA Workbench) are integers
+    elif isinstance(value, numbers.Real) and not isinstance(value, (bool, np_bool)):
+        value = float(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         if typ is float and isinstance(value, str):
             try:  # YAML spells 1e8 as a string
@@ -440,9 +450,6 @@ def _cross_check(cfg: SimConfig) -> None:
     if c.trust.gain * c.trust.loss_aversion > 1.0:
         raise _fail("consumers.trust.loss_aversion", c.trust.loss_aversion,
                     f"at most 1 / consumers.trust.gain = {1.0 / c.trust.gain:.3g} (a loss step above 1)")
-    for key, real in (("hosts", h.real_n), ("merchants", cfg.merchants.real_n)):
-        if real <= 0:
-            raise _fail(f"{key}.real_n", real, "> 0 (a market needs talent hosts and white-label merchants)")
     if h.slate_size > h.candidates:
         raise _fail("hosts.slate_size", h.slate_size, f"<= hosts.candidates = {h.candidates}")
     b, p = cfg.brands, cfg.providers
@@ -531,7 +538,17 @@ def make_config(config: Any = None, /, **overrides: Any) -> SimConfig:
     data = _to_plain(config) if config is not None else {}
     if not isinstance(data, Mapping):
         raise ConfigError(f"invalid config: expected a mapping or SimConfig, got {type(config).__name__}")
-    data = merge(data, {k: _to_plain(v) for k, v in overrides.items()})
+    nested: dict[str, Any] = {}
+    for k, v in overrides.items():  # dotted keys ("consumers.n") are nested keys
+        node = nested
+        *parents, leaf = k.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"invalid config: {k}: {part} is given both as a value and as a group")
+        node[leaf] = merge(node[leaf], _to_plain(v)) if isinstance(node.get(leaf), dict) and isinstance(
+            _to_plain(v), Mapping) else _to_plain(v)
+    data = merge(data, nested)
     cfg = _build(SimConfig, data, "")
     _cross_check(cfg)
     return cfg

@@ -57,7 +57,7 @@ METRICS: dict[str, str] = {
     "active_sellers_agents": "simulated sellers",
     "live_hosts": "real hosts broadcasting",
     "follows": "follow edges",
-    "hhi": "Herfindahl index of seller GMV, in [0, 1]",
+    "hhi": "Herfindahl index of real sellers' GMV, in [0, 1]",
     "sp_fees": "yuan/day",
     "ads": "yuan/day",
     "n_brands": "real brands",
@@ -79,13 +79,19 @@ METRICS: dict[str, str] = {
 }
 
 
-def hhi(values: np.ndarray) -> float:
-    """Herfindahl-Hirschman index: sum of squared shares (0 when nothing sold)."""
+def hhi(values: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Herfindahl-Hirschman index over real agents: sum of squared shares (0 when nothing sold).
+
+    An agent standing for ``w`` real sellers splits its sales evenly among them, so it adds
+    ``w x (share / w)**2 = share**2 / w``; without weights every agent is one seller.
+    """
     total = values.sum()
     if total <= 0:
         return 0.0
     s = values / total
-    return float(np.dot(s, s))
+    if weights is None:
+        return float(np.dot(s, s))
+    return float(np.dot(s, s / weights))
 
 
 def daily_metrics(model: MarketModel, visits: dict[str, np.ndarray], orders: dict[str, np.ndarray]) -> dict[str, float]:
@@ -131,7 +137,7 @@ def daily_metrics(model: MarketModel, visits: dict[str, np.ndarray], orders: dic
         "active_sellers_agents": int(S.active[: S.n].sum()),
         "live_hosts": model.hosts.mass[: model.hosts.n][model.hosts.live[: model.hosts.n]].sum() * scale,
         "follows": len(model.follows) * scale,
-        "hhi": hhi(by_seller),
+        "hhi": hhi(by_seller, S.mass[: S.n] * scale),
     }
     P, funds = model.providers, model.funds
     sp_act = P.active[: P.n]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import copy
+import numbers
 import pickle
 import warnings
 from functools import partial
@@ -86,7 +87,12 @@ class MarketModel(mesa.Model):
     ``MarketModel(seed=3, days=30, consumers={"n": 2000})``.
     """
 
-    def __init__(self, config: SimConfig | dict[str, Any] | None = None, /, **overrides: Any) -> None:
+    def __init__(self, config: SimConfig | dict[str, Any] | None = None, /, *, rng: int | None = None,
+                 **overrides: Any) -> None:
+        if rng is not None:  # Mesa's batch_run passes the seed as ``rng``
+            if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
+                raise ConfigError(f"invalid config: rng = {rng!r}: must be an integer seed (or pass seed=)")
+            overrides["seed"] = int(rng)
         cfg = make_config(config, **overrides)
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
@@ -143,12 +149,12 @@ class MarketModel(mesa.Model):
                           plat.demotion_multiplier(cfg.platform, self.sellers, self.day))
         # growth channels act relative to the brand presence the market starts with
         k0 = self.brand_presence()
-        self._presence0 = {"viewing": 1.0 + cfg.brands.presence_view_strength * k0}
+        self._presence0 = k0  # the viewing channel's reference presence
         self.today: dict[str, float] = dict.fromkeys(METRICS, 0.0)
         self.datacollector = mesa.DataCollector(model_reporters={name: partial(_today, name) for name in METRICS})
         self._burn_in_rows: list[dict[str, float]] = []
-        for _ in range(cfg.burn_in):
-            self.step()
+        for _ in range(cfg.burn_in):  # outside Mesa's clock: model.steps and model.time count reported days
+            self._day()
 
     # ------------------------------------------------------------------ set-up
     def _init_hosts(self) -> None:
@@ -227,6 +233,10 @@ class MarketModel(mesa.Model):
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
+        """One reported day (Mesa's step: ``steps`` and ``time`` count reported days, not the burn-in)."""
+        self._day()
+
+    def _day(self) -> None:
         """One day: entry, contracts, slates, traffic, choice, delivery, accounting, learning, exits."""
         self.day += 1
         d = self.day
@@ -366,7 +376,7 @@ class MarketModel(mesa.Model):
         # public domain: impressions demanded (stochastic rounding of the rate, one draw per consumer)
         b = cfg.brands
         lam = C.view_factor(self.trust_ref, b.presence_view_strength * b.presence_viewing)
-        lam *= cfg.platform.feed_load / (self._presence0["viewing"] if b.presence_viewing else 1.0)
+        lam *= cfg.platform.feed_load / (1.0 + b.presence_view_strength * self._presence0 if b.presence_viewing else 1.0)
         demand = np.floor(lam + self.streams.get("viewing", d).random(C.n)).astype(np.int64)
         rng = self.streams.get("allocation", d)
         slate = H.slate[live]

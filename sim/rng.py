@@ -5,7 +5,7 @@ Every stochastic process draws from ``streams.get(purpose, day)``, a fresh
 stream depends only on the run seed, its purpose label and the day, adding a
 seller, an entry wave or a policy changes only the draws of the processes it
 touches: paired policy runs share everything else (common random numbers).
-Per-consumer draws are made over the full preallocated consumer capacity, so a
+Per-consumer draws are prefixes of full-length streams over the consumer slots, so a
 consumer's draw does not depend on how many others are active.
 """
 
@@ -73,6 +73,6 @@ class Streams:
         ``key`` separates several independent streams of one purpose on one day
         (e.g. one per entry wave), so that adding one does not shift another.
         """
-        # burn-in days are <= 0: map them to distinct non-negative words (positive days are unchanged)
+        # days and keys as unsigned words (a seller origin is a large int64)
         ss = np.random.SeedSequence([self.seed, purpose_code(purpose), int(day) % (1 << 32), int(key) % (1 << 64)])
         return np.random.Generator(np.random.PCG64(ss))
