@@ -43,6 +43,7 @@ NEW_SOURCES: dict[str, str] = {
     "providers.real_n": "assumption (the SP programme's goal of 200 SPs over 100M needs a pool several times larger; section 4.2)",
     "providers.n": "resolution (null: follows consumers.n)",
     "platform.users": "published: 2021 average DAU 308.2 M, Q1 295.3 M (PUBLIC-FIGURES section 2)",
+    "platform.quality_control.claim_cut": "assumption (mechanism from seed: sellers demoted for exaggeration tone their claims down)",
     "platform.views_per_impression": "assumption (feed click-through into a live room; the one traffic unit, section 4.3)",
 }
 

@@ -178,6 +178,7 @@ class QualityControlConfig:
     inflation_threshold: float = _f(0.15, "quality units", ge=0.0)
     demotion_factor: float = _f(0.2, "traffic weight multiplier", **PROB)
     demotion_days: int = _f(30, "days", ge=0)
+    claim_cut: float = _f(0.5, "share of its exaggeration a demoted seller drops", **PROB)
 
 
 @dataclass

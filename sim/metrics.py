@@ -31,6 +31,7 @@ METRICS: dict[str, str] = {
     "churned_consumers": "consumers/day",
     "mean_platform_trust": "trust in [0, 1]",
     "refund_rate": "share of orders",
+    "budget_rejected_share": "share of purchase intents",
     "cheated_rate": "share of orders",
     "repurchase_rate": "share of last-90-day buyers with 2+ orders",
     **{f"gmv_{k}": "yuan/day" for k in KIND_NAMES},
@@ -112,6 +113,8 @@ def daily_metrics(model: MarketModel, visits: dict[str, np.ndarray], orders: dic
         "churned_consumers": model.events["churned"] * scale,
         "mean_platform_trust": float(C.trust[: C.n][act].mean()) if act.any() else 0.0,
         "refund_rate": float(orders["refunded"].mean()) if n_orders else 0.0,
+        "budget_rejected_share": model.events["budget_rejected"] / model.events["intents"]
+        if model.events["intents"] else 0.0,
         "cheated_rate": float(orders["cheated"].mean()) if n_orders else 0.0,
         "repurchase_rate": C.repurchase_rate(model.day),
         "gmv_host_channel": gmv_cells[:, :, CHANNELS.index("host")].sum() * yuan,

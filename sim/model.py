@@ -460,10 +460,15 @@ class MarketModel(mesa.Model):
             log_price[store_sale] += np.log1p(-cfg.brands.self_broadcast_discount)
         p = buy_probability(cfg.choice, trust, seller_term, cfg.choice.w_persona * H.persona[h],
                             C.price_sens[c], log_price, plat.active_guarantees(cfg.platform))
+        # prices are whole fen, so wallets and the ledger agree exactly
+        price_all = np.round(S.price[s] * np.where(store_sale, 1.0 - cfg.brands.self_broadcast_discount, 1.0), 2)
+        # the choice set is what the viewer can afford now: no intent for goods the wallet cannot pay
+        # (the consumer saves up: the wallet grows until the item is in reach or the cap is met)
+        p = np.where(price_all <= C.wallet[c] + 1e-9, p, 0.0)
         intent = np.flatnonzero(self.streams.get("choice", d).random(c.size) < p)
-        price = S.price[s[intent]] * np.where(store_sale[intent], 1.0 - cfg.brands.self_broadcast_discount, 1.0)
-        price = np.round(price, 2)  # prices are whole fen, so wallets and the ledger agree exactly
+        price = price_all[intent]
         ok = budget_gate(self.streams.get("budget", d), c[intent], price, C.wallet)
+        self.events["intents"], self.events["budget_rejected"] = intent.size, int(intent.size - ok.sum())
         o = {name: v[name][intent[ok]] for name in v}
         o["price"] = price[ok]
         oc, os_, oh = o["consumer"], o["seller"], o["room"]
@@ -477,7 +482,7 @@ class MarketModel(mesa.Model):
         st = plat.settle(cfg.platform, self.streams.get("refund", d), o["price"], o["cheated"], S.fraud[os_])
         o["refunded"], o["compensated"] = st.refunded, st.compensated
         o["compensation"] = st.compensation
-        C.settle_orders(oc, o["price"], st.refunded, o["cheated"], st.compensation)
+        C.settle_orders(oc, o["price"], st.refunded, o["cheated"], st.compensation + st.shipping_comp)
         self.ledger.side("compensation", st.compensation)
         self.ledger.side("shipping_comp", st.shipping_comp)
         o["channel"] = (H.employer[oh] >= 0).astype(np.int64)

@@ -61,7 +61,7 @@ def inspect(cfg: PlatformConfig, sellers: Sellers, rng: np.random.Generator, day
     ``inspect_prob + complaint_inspect * refund_rate``; an inspected fraud ring
     is caught with ``fraud_detect_prob`` and banned; an inspected seller whose
     claim exceeds its true quality by more than ``inflation_threshold`` is
-    demoted in traffic for ``demotion_days``.
+    demoted in traffic for ``demotion_days`` and cuts ``claim_cut`` of its exaggeration.
     """
     qc = cfg.quality_control
     n = sellers.n
@@ -74,6 +74,8 @@ def inspect(cfg: PlatformConfig, sellers: Sellers, rng: np.random.Generator, day
     inflated = inspected & ~sellers.fraud[:n] & (sellers.claim[:n] - sellers.quality[:n] > qc.inflation_threshold)
     demoted = np.flatnonzero(inflated)
     sellers.demoted_until[demoted] = day + qc.demotion_days
+    # a demoted seller tones its claims down: it drops claim_cut of its exaggeration
+    sellers.claim[demoted] -= qc.claim_cut * (sellers.claim[demoted] - sellers.quality[demoted])
     return banned, demoted
 
 

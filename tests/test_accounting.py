@@ -25,7 +25,7 @@ def test_ledger_closes_over_a_run(small_run):
 
 
 def test_consumer_wallets_pay_exactly_the_gmv_less_refunds():
-    """Money leaving consumers' wallets in a day = GMV - refunds - compensation received."""
+    """Money leaving consumers' wallets in a day = GMV - refunds - 10x and return-shipping compensation received."""
     # no churn, so no arrivals take over churned slots with fresh wallets while we watch
     model, _ = simulate(days=20, seed=3, merchants={"fraud_share": 0.1},
                         consumers={"base_churn": 0.0, "cheated_churn": 0.0})
@@ -40,7 +40,7 @@ def test_consumer_wallets_pay_exactly_the_gmv_less_refunds():
         b = C.budget[:n]
         refilled = np.where(acted, np.maximum(w0[:n], np.minimum(w0[:n] + b, b * cap_days)), w0[:n])
         m = model.today
-        flow = (-m["gmv"] + m["refunds"] + m["compensation"]) / model.cfg.consumers.scale
+        flow = (-m["gmv"] + m["refunds"] + m["compensation"] + m["shipping_comp"]) / model.cfg.consumers.scale
         assert C.wallet[:n].sum() - refilled.sum() == pytest.approx(flow, rel=1e-9, abs=1e-6)
         assert n >= n0 and (C.wallet[:n] >= -1e-9).all()
     assert model.datacollector.get_model_vars_dataframe()["compensation"].sum() > 0

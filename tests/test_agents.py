@@ -188,6 +188,8 @@ def test_quality_control_bans_frauds_and_demotes_exaggerators():
     cfg = make_config(platform={"quality_control": {"inspect_prob": 1.0, "fraud_detect_prob": 1.0}}).platform
     banned, demoted = plat.inspect(cfg, sellers, np.random.default_rng(0), day=5)
     assert list(banned) == [0] and list(demoted) == [1]
+    assert sellers.claim[1] == pytest.approx(0.5 + (1 - cfg.quality_control.claim_cut) * 0.4)  # claims toned down
+    assert sellers.claim[2] == pytest.approx(0.55)  # within the threshold: untouched
     assert plat.demotion_multiplier(cfg, sellers, 10)[1] == cfg.quality_control.demotion_factor
     off = make_config(platform={"quality_control": {"enabled": False}}).platform
     assert plat.inspect(off, sellers, np.random.default_rng(0), 5)[0].size == 0
@@ -230,3 +232,22 @@ def test_model_builds_from_plain_python_and_exposes_agents():
     assert len(df) == 5 and {"gmv", "repurchase_rate", "hhi"} <= set(df.columns)
     m2 = MarketModel(m.cfg)
     assert m2.cfg == m.cfg
+
+
+def test_no_purchase_intent_exceeds_the_buyers_reach(monkeypatch):
+    """Budgets are inside the choice: intents form only for goods the wallet can pay; the gate then
+    rejects only what several intents of one day cannot all pay, and the share is a daily metric."""
+    import sim.model as sm
+
+    seen = []
+    gate = sm.budget_gate
+
+    def spy(rng, consumer, price, wallet):
+        seen.append(bool((price <= wallet[consumer] + 1e-9).all()))
+        return gate(rng, consumer, price, wallet)
+
+    monkeypatch.setattr(sm, "budget_gate", spy)
+    _, m = simulate(days=20, seed=2, consumers={"budget_mean": 2.0})
+    assert seen and all(seen)
+    share = m["budget_rejected_share"]
+    assert ((share >= 0) & (share <= 1)).all() and share.max() > 0
