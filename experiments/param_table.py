@@ -44,6 +44,9 @@ NEW_SOURCES: dict[str, str] = {
     "providers.n": "resolution (null: follows consumers.n)",
     "platform.users": "published: 2021 average DAU 308.2 M, Q1 295.3 M (PUBLIC-FIGURES section 2)",
     "platform.quality_control.claim_cut": "assumption (mechanism from seed: sellers demoted for exaggeration tone their claims down)",
+    "brands.trial_days": "assumption (a brand gives its entry half a year; calibration can target a survival rate)",
+    "upgrade.min_investment": "assumption (building a brand costs money; with investment off there are no upgrades)",
+    "upgrade.cost_per_quality": "assumption (better goods cost more to make)",
     "platform.views_per_impression": "assumption (feed click-through into a live room; the one traffic unit, section 4.3)",
 }
 

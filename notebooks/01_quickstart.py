@@ -77,6 +77,6 @@ ax.set_ylabel("share / trust (0-1)")
 # entered) are one real host's figures.
 
 # %%
-hosts = model.agents_by_type[HostAgent]
+hosts = [h for h in model.agents_by_type[HostAgent] if not h.is_store]  # talent hosts, not store accounts
 top = sorted(hosts, key=lambda h: h.followers, reverse=True)[:5]
 [(h.unique_id, h.tier, round(h.weight, 1), round(h.followers), round(h.income)) for h in top]

@@ -85,7 +85,8 @@ if brand is not None:
 # ## The top host: followers and income; a service provider's clients
 
 # %%
-hosts = sorted(model.agents_by_type[HostAgent], key=lambda h: h.followers, reverse=True)
+hosts = sorted((h for h in model.agents_by_type[HostAgent] if not h.is_store), key=lambda h: h.followers,
+               reverse=True)  # talent hosts (store accounts earn no commission)
 top = hosts[0]
 print(f"host {top.unique_id} (tier {top.tier}, stands for {top.weight:,.0f} real hosts): "
       f"{top.followers:,.0f} followers, income {top.income:.3g} yuan")

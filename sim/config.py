@@ -230,7 +230,8 @@ class BrandsConfig:
     competitor_penalty: float = _f(0.5, "share of host willingness lost to a self-broadcasting brand", **PROB)
     price_comp: float = _f(0.0, "share of the self-broadcast discount paid to distributing hosts", **PROB)
     snowball_boost: float = _f(54000.0, "feed impressions/day per real brand in the snowball stage", ge=0.0)
-    exit_traction: float = _f(9.0, "orders/day (EWMA) of one real brand below which a brand out of budget exits", ge=0.0)
+    exit_traction: float = _f(9.0, "orders/day (EWMA) of one real brand below which a judged brand exits", ge=0.0)
+    trial_days: int = _f(180, "days on the platform after which a brand without traction stops", ge=1)
     poach_prob: float = _f(0.005, "per store host and day", **PROB)
     poach_follower_share: float = _f(0.5, "share of followers a poached host takes", **PROB)
     spillover: bool = _f(True)  # endorsement: a satisfying brand order lifts platform trust
@@ -253,6 +254,8 @@ class UpgradeConfig:
     refund_threshold: float = _f(0.1, "smoothed refund rate", **PROB)
     min_orders: int = _f(3000, "cumulative orders of one real merchant", ge=0)
     markup: float = _f(0.3, "price increase at upgrade", ge=0.0)
+    min_investment: float = _f(20000.0, "yuan a real merchant must have invested (own + subsidy) to upgrade", ge=0.0)
+    cost_per_quality: float = _f(0.5, "unit-cost rise per unit of quality gained, share of price", ge=0.0)
 
 
 @dataclass

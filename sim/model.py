@@ -348,7 +348,7 @@ class MarketModel(mesa.Model):
             if rooms.size == 0:
                 continue
             items = np.full(rooms.size, i)
-            plan = int(b.ad_spend * S.mass[i] / self.view_price())  # views the agent's real brands buy
+            plan = int(brands.ad_budget(b, S.budget[i: i + 1], S.mass[i: i + 1])[0] / self.view_price())
             if ads[i] and plan:
                 self.boosts.append(Boost(f"ads:{i}", rooms, plan, items=items))
             support = int(b.snowball_boost * vpi * S.mass[i])
@@ -449,8 +449,10 @@ class MarketModel(mesa.Model):
                                                              0.0))[:, None]
         seller_term = table.ravel()[s * table.shape[1] + C.segment[c]]
         branded = np.flatnonzero(S.kind[s] != Kind.WHITE_LABEL)
-        seller_term[branded] += C.brand_affinity[c[branded]] + cfg.choice.w_awareness * C.is_aware(
-            c[branded], S.aware_slot[s[branded]])
+        aware = C.is_aware(c[branded], S.aware_slot[s[branded]])
+        # traditional brands carry their affinity to every consumer; a new brand earns it only with those who know it
+        affinity = C.brand_affinity[c[branded]] * np.where(S.kind[s[branded]] == Kind.BRAND, 1.0, aware)
+        seller_term[branded] += affinity + cfg.choice.w_awareness * aware
         # a brand's own store room sells below the list price hosts sell at
         log_price = np.log(S.price[: S.n])[s]
         discounted = brands.self_broadcasting(self)
@@ -611,7 +613,9 @@ class MarketModel(mesa.Model):
         quit_ = act & (S.kind[:ns] != Kind.BRAND) & (self.streams.get("merchant.exit", d).random(ns)
                                                       < cfg.merchants.exit_hazard)
         exits = np.union1d(exits, np.flatnonzero(quit_))
-        exits = np.union1d(exits, brands.exits(self))
+        stopped = brands.exits(self, d)
+        self.events["brands_exited"] = float(S.mass[stopped].sum())
+        exits = np.union1d(exits, stopped)
         self._remove_sellers(exits, d, banned=False)
         self.events["sellers_exited"] = float(S.mass[exits].sum())  # in real sellers / scale
         # STEPS, store openings, poaching, upgrades

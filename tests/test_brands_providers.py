@@ -10,7 +10,7 @@ from sim import trust
 from sim.agents import brands
 from sim.agents.sellers import ENTRY_WAVE, Kind
 from sim.checks import check_invariants
-from sim.config import STEPS_STAGES
+from sim.config import STEPS_STAGES, make_config
 from sim.funds import Funds
 from sim.config import FundsConfig
 
@@ -166,19 +166,45 @@ def test_sp_incubation_lowers_poaching_losses(monkeypatch):
 
 
 def test_upgrades_happen_only_past_the_thresholds():
-    up = {"efficiency": 0.002, "quality_threshold": 0.8, "min_orders": 50, "refund_threshold": 0.2}
+    up = {"efficiency": 0.002, "quality_threshold": 0.8, "min_orders": 5, "refund_threshold": 0.2,
+          "min_investment": 30.0}
     model, m = simulate(days=120, seed=9, upgrade=up)
     S = model.sellers
     new = np.flatnonzero(S.kind[: S.n] == Kind.NEW_BRAND)
     scale = model.cfg.consumers.scale
     assert new.size > 0 and m["upgrades"].sum() == pytest.approx(S.mass[new].sum() * scale)
-    assert (S.quality[new] >= 0.8).all() and (S.orders[new] / S.mass[new] >= 50).all() and not S.fraud[new].any()
+    assert (S.quality[new] >= 0.8).all() and (S.orders[new] / S.mass[new] >= 5).all() and not S.fraud[new].any()
+    assert (S.invested[new] / S.mass[new] >= 30.0).all()
     assert (S.upgraded_on[new] > 0).all() and (S.aware_slot[new] >= 0).all()
     assert m["gmv_new_brand"].sum() > 0
     _, off = simulate(days=120, seed=9, upgrade={**up, "enabled": False})
     assert off["upgrades"].sum() == 0 and off["gmv_new_brand"].sum() == 0
-    _, subsidised = simulate(days=120, seed=9, upgrade={**up, "subsidy": 2.0})
-    assert subsidised["upgrades"].sum() > m["upgrades"].sum()
+
+
+def test_upgrades_need_investment_and_the_subsidy_brings_them_sooner():
+    up = {"efficiency": 0.002, "quality_threshold": 0.8, "min_orders": 5, "refund_threshold": 0.2,
+          "min_investment": 30.0}
+    _, none = simulate(days=120, seed=9, upgrade={**up, "invest_share": 0.0})
+    assert none["upgrades"].sum() == 0  # with investment switched off upgrades do not happen
+    plain = sum(simulate(days=120, seed=s, upgrade=up)[1]["upgrades"].sum() for s in (9, 10, 11))
+    subsidised = sum(simulate(days=120, seed=s, upgrade={**up, "subsidy": 2.0})[1]["upgrades"].sum()
+                     for s in (9, 10, 11))
+    assert subsidised > plain
+
+
+def test_a_new_brand_starts_unknown_and_quality_raises_unit_cost():
+    up = {"efficiency": 0.002, "quality_threshold": 0.8, "min_orders": 5, "refund_threshold": 0.2,
+          "min_investment": 30.0, "cost_per_quality": 0.5}
+    model, _ = simulate(days=60, seed=9, upgrade=up)
+    S = model.sellers
+    wl = np.flatnonzero((S.kind[: S.n] == Kind.WHITE_LABEL) & (S.invested[: S.n] > 0))
+    share = model.cfg.merchants.unit_cost_share
+    assert (S.unit_cost[wl] > share * S.price[wl]).any()  # investment raised unit cost
+    new = np.flatnonzero(S.kind[: S.n] == Kind.NEW_BRAND)
+    C = model.consumers
+    for i in new:  # only consumers who bought or saw it know a new brand
+        knows = C.is_aware(np.arange(C.n), np.full(C.n, S.aware_slot[i]))
+        assert knows.mean() < 0.2
 
 
 def test_price_compensation_keeps_hosts_carrying_self_broadcasting_brands():
@@ -197,3 +223,25 @@ def test_price_compensation_keeps_hosts_carrying_self_broadcasting_brands():
         return total
 
     assert carried(1.0) > carried(0.0)
+
+
+def test_weak_brand_entrants_fail_within_months_and_strong_ones_stay():
+    """The stopping rule: a brand without traction stops once its budget is spent or its trial is over."""
+    weak = {"real_n": 6.0e5, "quality_mean": 0.3, "price_median": 400.0, "exit_traction": 50.0, "trial_days": 90}
+    model, m = simulate(days=180, seed=2, brands=weak)
+    S = model.sellers
+    brand = S.kind[: S.n] == Kind.BRAND
+    assert m["brands_exited"].sum() > 0
+    gone = brand & (S.exited[: S.n] >= 0) & ~S.banned[: S.n]
+    assert gone.sum() >= brand.sum() // 2  # most weak entrants fail
+    assert ((S.exited - S.entered)[: S.n][gone] <= 180).all()  # within the first 180 days
+    assert m["brands_exited"].sum() == pytest.approx(S.mass[: S.n][gone].sum() * model.cfg.consumers.scale)
+    _, strong = simulate(days=180, seed=2, brands={**weak, "exit_traction": 0.0})
+    assert strong["brands_exited"].sum() == 0
+
+
+def test_ad_spending_falls_as_a_losing_brand_spends_its_budget():
+    cfg = make_config().brands
+    budget = np.array([cfg.entry_budget, 0.5 * cfg.entry_budget, -1.0, 3 * cfg.entry_budget])
+    ads = brands.ad_budget(cfg, budget, np.ones(4))
+    assert list(ads) == [cfg.ad_spend, 0.5 * cfg.ad_spend, 0.0, cfg.ad_spend]

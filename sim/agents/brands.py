@@ -123,12 +123,29 @@ def extra_commission(model: MarketModel) -> np.ndarray:
     return np.where(self_broadcasting(model), b.price_comp * b.self_broadcast_discount, 0.0)
 
 
-def exits(model: MarketModel) -> np.ndarray:
-    """Brands that spent their entry budget without traction."""
+def exits(model: MarketModel, day: int) -> np.ndarray:
+    """Brands that stop: without traction once their entry budget is spent or their trial period is over.
+
+    Traction is one real brand's smoothed orders a day (``ew_orders / mass``); a brand below
+    ``exit_traction`` leaves when its budget is exhausted or after ``trial_days`` on the platform,
+    so weak entrants fail within months.
+    """
     S, cfg = model.sellers, model.cfg.brands
     n = S.n
-    return np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.BRAND) & (S.budget[:n] < 0)
-                          & (S.ew_orders[:n] / S.mass[:n] < cfg.exit_traction))
+    weak = S.ew_orders[:n] / S.mass[:n] < cfg.exit_traction
+    judged = (S.budget[:n] < 0) | (day - S.entered[:n] >= cfg.trial_days)
+    return np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.BRAND) & weak & judged)
+
+
+def ad_budget(cfg: BrandsConfig, budget: np.ndarray, mass: np.ndarray) -> np.ndarray:
+    """Today's ad spend of each brand agent: ``ad_spend`` per real brand, cut as its budget runs down.
+
+    Spending responds to performance: a brand whose sales pay back its costs keeps its budget and
+    its ads; one that loses money spends less on ads as the budget shrinks, and nothing once it is spent.
+    """
+    full = cfg.entry_budget * mass
+    left = np.clip(np.divide(budget, full, out=np.zeros_like(budget), where=full > 0), 0.0, 1.0)
+    return cfg.ad_spend * mass * left
 
 
 def poach(model: MarketModel, day: int) -> tuple[int, int]:

@@ -35,19 +35,26 @@ def invest(model: MarketModel, profit: np.ndarray) -> np.ndarray:
     gain = np.minimum(u.efficiency * total / S.mass[wl], 1.0) * (1.0 - S.quality[wl])  # per real merchant; never past 1
     S.quality[wl] += gain
     S.claim[wl] += gain
+    S.unit_cost[wl] += u.cost_per_quality * gain * S.price[wl]  # better goods cost more to make
     S.invested[wl] += total
     return own
 
 
 def upgrade(model: MarketModel, day: int) -> np.ndarray:
-    """White-label merchants past every threshold become new brands; returns their ids."""
+    """White-label merchants past every threshold become new brands; returns their ids.
+
+    Upgrading needs quality, a clean refund record, sales and ``min_investment`` yuan invested
+    (own and subsidy, per real merchant); the new brand starts unknown (an empty awareness slot)
+    and earns brand affinity only with consumers who come to know it (3.3.7).
+    """
     S, u = model.sellers, model.cfg.upgrade
     n = S.n
     if not u.enabled:
         return np.zeros(0, np.int64)
     ready = np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.WHITE_LABEL) & ~S.fraud[:n]
                            & (S.quality[:n] >= u.quality_threshold)
-                           & (S.refund_rate() <= u.refund_threshold) & (S.orders[:n] / S.mass[:n] >= u.min_orders))
+                           & (S.refund_rate() <= u.refund_threshold) & (S.orders[:n] / S.mass[:n] >= u.min_orders)
+                           & (S.invested[:n] / S.mass[:n] >= u.min_investment))  # building a brand costs money
     for i in ready:
         S.aware_slot[i] = model.consumers.new_brand_slot(None, None)
     S.kind[ready] = Kind.NEW_BRAND
