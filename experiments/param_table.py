@@ -1,4 +1,4 @@
-"""Regenerate the parameter table of docs/MODEL.md (section 8) from the config dataclasses.
+"""Regenerate the parameter table of docs/MODEL.md (section 8) and configs/<group>/default.yaml from the dataclasses.
 
     .venv/bin/python experiments/param_table.py          # rewrite the table in place
     .venv/bin/python experiments/param_table.py --check  # exit 1 if the table is out of date
@@ -81,18 +81,43 @@ def render(doc: str) -> str:
     return "\n".join(lines[: start + 2] + rows + lines[end:])
 
 
+GROUPS = ("consumers", "hosts", "merchants", "platform", "brands", "upgrade", "providers", "funds")
+
+
+def group_yaml() -> dict[Path, str]:
+    """configs/<group>/default.yaml for every group: its header comments, then the dataclass defaults."""
+    import dataclasses
+
+    import yaml
+
+    from sim.config import SimConfig
+
+    defaults = dataclasses.asdict(SimConfig())
+    out = {}
+    for group in GROUPS:
+        path = ROOT / "configs" / group / "default.yaml"
+        head = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+        out[path] = "\n".join(head) + "\n" + yaml.safe_dump(defaults[group], sort_keys=False)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
     doc = DOC.read_text(encoding="utf-8")
     new = render(doc)
+    yamls = group_yaml()
     if args.check:
-        if new != doc:
-            print("docs/MODEL.md parameter table is out of date: run experiments/param_table.py", file=sys.stderr)
+        stale = [str(p.relative_to(ROOT)) for p, text in yamls.items() if p.read_text(encoding="utf-8") != text]
+        if new != doc or stale:
+            print("out of date (run experiments/param_table.py): " + ", ".join((["docs/MODEL.md"] if new != doc else [])
+                                                                          + stale), file=sys.stderr)
             return 1
         return 0
     DOC.write_text(new, encoding="utf-8")
+    for path, text in yamls.items():
+        path.write_text(text, encoding="utf-8")
     return 0
 
 
