@@ -26,7 +26,7 @@ HEADER = "| key | default | unit | allowed | source |"
 
 #: Sources for keys not yet in the document (moved here once written; kept short).
 NEW_SOURCES: dict[str, str] = {
-    "burn_in": "chosen from data: MSER-5 over 1080-day burn-ins of the default market, 3 seeds (experiments/burn_in.py, section 4.4)",
+    "burn_in": "chosen from data: MSER-5 over 1440-day burn-ins of the default market, 3 seeds (experiments/burn_in.py, section 4.4)",
     "checkpoint_every": "run setting (not a model parameter)",
     "min_agents": "assumption (a population's statistics need a few dozen agents)",
     "consumers.growth": "assumption (0: a steady state; the 2021 DAU grew about 8% from Q1 to Q3, PUBLIC-FIGURES section 2)",
@@ -47,6 +47,7 @@ NEW_SOURCES: dict[str, str] = {
     "brands.trial_days": "assumption (a brand gives its entry half a year; calibration can target a survival rate)",
     "upgrade.min_investment": "assumption (building a brand costs money; with investment off there are no upgrades)",
     "upgrade.cost_per_quality": "assumption (better goods cost more to make)",
+    "merchants.entry_lag": "assumption (entry refills a shortfall of merchants over a quarter)",
     "platform.views_per_impression": "assumption (feed click-through into a live room; the one traffic unit, section 4.3)",
 }
 

@@ -82,7 +82,7 @@ class ConsumersConfig:
     budget_mean: float = _f(8.0, "yuan/day", gt=0.0)
     budget_sd: float = _f(0.8, "log-normal sd", ge=0.0)
     wallet_cap_days: float = _f(30.0, "days of budget", gt=0.0)
-    follows_init: float = _f(1.0, "hosts per consumer (Poisson mean)", ge=0.0)
+    follows_init: float = _f(0.3, "hosts per consumer (Poisson mean)", ge=0.0)
     host_trust_init_mean: float = _f(0.6, "trust", **PROB)
     view_trust_elasticity: float = _f(1.0, "elasticity", ge=0.0)  # viewing rises with platform trust
     visit_prob: float = _f(0.35, "per followed live host and day", **PROB)
@@ -148,9 +148,10 @@ class MerchantsConfig:
     fixed_cost: float = _f(2.0, "yuan/day per real merchant", ge=0.0)
     return_loss_share: float = _f(0.2, "share of unit cost lost per return", **PROB)
     exit_patience: int = _f(60, "days of losses before exit", ge=1)
-    exit_hazard: float = _f(0.0015, "1/day: a merchant closes for reasons outside the market", **PROB)
+    exit_hazard: float = _f(0.0019, "1/day: a merchant closes for reasons outside the market", **PROB)
     profit_memory: float = _f(30.0, "days (EWMA horizon)", ge=1.0)
-    entry_rate: float = _f(0.001, "new merchants/day per merchant of the initial population", ge=0.0)
+    entry_rate: float = _f(0.0, "new merchants/day per initial merchant beyond replacing those that left", ge=0.0)
+    entry_lag: float = _f(90.0, "days over which entry closes a gap to the market's merchant population", gt=0.0)
     store_share: float = _f(0.05, "share running their own store broadcast", **PROB)
     segment_fit_sd: float = _f(0.5, "fit sd", ge=0.0)
 
@@ -312,7 +313,7 @@ class SimConfig:
 
     seed: int = _f(0, "", ge=0)
     days: int = _f(365, "reported days", ge=1)
-    burn_in: int = _f(540, "days simulated before day 1 (not reported)", ge=0, le=MAX_BURN_IN)
+    burn_in: int = _f(720, "days simulated before day 1 (not reported)", ge=0, le=MAX_BURN_IN)
     checkpoint_every: int = _f(0, "days between checkpoints of a run folder (0: none)", ge=0)
     min_agents: int = _f(30, "agents a population needs for its statistics (fewer: a warning)", ge=1)
     consumers: ConsumersConfig = field(default_factory=ConsumersConfig)

@@ -126,6 +126,7 @@ class MarketModel(mesa.Model):
         self.traffic_fund_shown = 0  # live-room views the traffic fund delivered (simulated views)
         self.events: dict[str, float] = {}
         self.expected_churn = cfg.consumers.base_churn * cfg.consumers.n  # expected churners of the last day
+        self.merchant_turnover = 0.0  # merchants that left yesterday (expected closures + exits + bans)
         #: Arrival references (trust, brand presence): re-anchored when the burn-in ends.
         self.arrival_ref = {"trust": self.trust_ref, "presence": 1.0}
         self._init_hosts()
@@ -308,7 +309,15 @@ class MarketModel(mesa.Model):
     def _seller_entry(self, d: int) -> None:
         """Organic white-label entry, and brand entry waves scheduled for today."""
         rng = self.streams.get("merchant.entry", d)
-        k = int(rng.poisson(self.cfg.merchants.entry_rate * self.pops["merchants"].agents))
+        # a going concern: new merchants replace yesterday's closures, exits and bans, close a gap to the
+        # market's merchant population (the platform's merchants per user x active users) over entry_lag days,
+        # and add a net inflow
+        m = self.cfg.merchants
+        C, S = self.consumers, self.sellers
+        target = self.pops["merchants"].agents * C.active[: C.n].sum() / self.cfg.consumers.n
+        active = float((S.active[: S.n] & (S.kind[: S.n] != Kind.BRAND)).sum())
+        lam = self.merchant_turnover + max(target - active, 0.0) / m.entry_lag + m.entry_rate * self.pops["merchants"].agents
+        k = int(rng.poisson(lam))
         if k:
             self._add_merchants(rng, k, ORGANIC)
         entered = k * self.merchant_mass
@@ -610,8 +619,10 @@ class MarketModel(mesa.Model):
                                & (S.kind[:ns] != Kind.BRAND))
         # merchants also close for reasons outside the market (owners retire, move on): the turnover that,
         # with entry, keeps the merchant population and its quality distribution stationary
-        quit_ = act & (S.kind[:ns] != Kind.BRAND) & (self.streams.get("merchant.exit", d).random(ns)
-                                                      < cfg.merchants.exit_hazard)
+        lineage = act & (S.kind[:ns] != Kind.BRAND)  # white-label merchants and the new brands they became
+        quit_ = lineage & (self.streams.get("merchant.exit", d).random(ns) < cfg.merchants.exit_hazard)
+        self.merchant_turnover = cfg.merchants.exit_hazard * float(lineage.sum()) + float(
+            np.setdiff1d(exits, np.flatnonzero(quit_)).size)
         exits = np.union1d(exits, np.flatnonzero(quit_))
         stopped = brands.exits(self, d)
         self.events["brands_exited"] = float(S.mass[stopped].sum())
@@ -655,6 +666,7 @@ class MarketModel(mesa.Model):
     def _quality_control(self, d: int) -> None:
         banned, demoted = plat.inspect(self.cfg.platform, self.sellers, self.streams.get("inspection", d), d)
         self._remove_sellers(banned, d, banned=True)
+        self.merchant_turnover += float((self.sellers.kind[banned] != Kind.BRAND).sum())
         S = self.sellers
         self.events["frauds_banned"] = float(S.mass[banned].sum())
         self.events["demoted"] = float(S.mass[demoted].sum())

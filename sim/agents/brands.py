@@ -124,16 +124,17 @@ def extra_commission(model: MarketModel) -> np.ndarray:
 
 
 def exits(model: MarketModel, day: int) -> np.ndarray:
-    """Brands that stop: without traction once their entry budget is spent or their trial period is over.
+    """Brands that stop: without traction once their entry budget is spent, or losing money after a trial.
 
     Traction is one real brand's smoothed orders a day (``ew_orders / mass``); a brand below
-    ``exit_traction`` leaves when its budget is exhausted or after ``trial_days`` on the platform,
-    so weak entrants fail within months.
+    ``exit_traction`` leaves when its budget is exhausted, or after ``trial_days`` on the platform
+    if it is still losing money (smoothed profit below 0), so weak entrants fail within months
+    while a small brand that pays its way stays.
     """
     S, cfg = model.sellers, model.cfg.brands
     n = S.n
     weak = S.ew_orders[:n] / S.mass[:n] < cfg.exit_traction
-    judged = (S.budget[:n] < 0) | (day - S.entered[:n] >= cfg.trial_days)
+    judged = (S.budget[:n] < 0) | ((day - S.entered[:n] >= cfg.trial_days) & (S.ew_profit[:n] < 0))
     return np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.BRAND) & weak & judged)
 
 
