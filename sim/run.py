@@ -31,7 +31,18 @@ def run(config: SimConfig | dict[str, Any] | None = None, out_dir: str | Path | 
         raise ConfigError(f"invalid config: checkpoint_every = {cfg.checkpoint_every}: needs an output folder "
                           "(out_dir, or hydra.run.dir on the command line)")
     if out is not None:
-        write_yaml(out / "config.yaml", to_dict(cfg))  # first, so a checkpointed folder says what it holds
+        held = out / "config.yaml"
+        if held.exists():  # never mix two runs' results in one folder
+            import yaml
+
+            try:
+                other = yaml.safe_load(held.read_text(encoding="utf-8"))
+            except yaml.YAMLError:
+                other = None
+            if other != to_dict(cfg):
+                raise ConfigError(f"invalid output folder: {out} holds another run (its config.yaml differs); "
+                                  "choose a new folder")
+        write_yaml(held, to_dict(cfg))  # first, so a checkpointed folder says what it holds (and it is writable)
     model = MarketModel.load(ckpt, cfg) if ckpt is not None and ckpt.exists() else MarketModel(cfg)
     every = cfg.checkpoint_every or cfg.days
     while model.reported_day < cfg.days:

@@ -72,3 +72,18 @@ def test_atomic_write_leaves_the_old_file_when_interrupted(tmp_path):
         write_atomic(target, boom)
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["summary.json"]
+
+
+def test_a_folder_holding_another_run_is_refused_and_the_same_run_may_rerun(tmp_path):
+    from sim.config import ConfigError
+    from sim.run import run
+
+    small = {"consumers": {"n": 2000}, "hosts": {"real_n": 9e6}, "merchants": {"real_n": 1.8e7}, "burn_in": 0,
+             "days": 3, "output": {"figures": False}}
+    run(small, tmp_path / "a")
+    first = (tmp_path / "a" / "metrics.csv").read_bytes()
+    run(small, tmp_path / "a")  # the same configuration: the same results, byte for byte
+    assert (tmp_path / "a" / "metrics.csv").read_bytes() == first
+    with pytest.raises(ConfigError, match="holds another run"):
+        run({**small, "seed": 5}, tmp_path / "a")
+    assert (tmp_path / "a" / "metrics.csv").read_bytes() == first  # nothing overwritten
