@@ -76,6 +76,10 @@ def check_invariants(model: MarketModel) -> None:
     _require(bool((C.wallet[:n] >= -1e-9).all()), "a negative wallet: budget overdrawn")
     _require(bool(((F.trust >= 0) & (F.trust <= 1)).all()), "host trust outside [0, 1]")
     _require(bool((np.diff(F.key) > 0).all()), "follow edges not unique and sorted")
+    B = model.brand_trust
+    _require(bool(((B.trust >= 0) & (B.trust <= 1)).all()), "brand trust outside [0, 1]")
+    _require(bool((np.diff(B.key) > 0).all()), "brand-trust entries not unique and sorted")
+    _require(bool(C.active[B.consumer].all()) if len(B) else True, "a churned consumer still trusts a brand")
     _require(bool(C.active[F.consumer].all()) if len(F) else True, "a churned consumer still follows")
     _require(bool((C.prev_buy[:n] <= C.last_buy[:n]).all()), "purchase history out of order")
     slate = H.slate[: H.n]

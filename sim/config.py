@@ -108,6 +108,7 @@ class ChoiceConfig:
     w_persona: float = _f(0.8, "utility per persona unit")
     w_segment_fit: float = _f(0.6, "utility")
     private_host_weight: float = _f(0.6, "share", **PROB)  # weight of host trust vs platform trust
+    brand_trust_weight: float = _f(0.5, "share", **PROB)  # weight of own trust in a brand bought before
 
 
 @dataclass

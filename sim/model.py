@@ -118,6 +118,8 @@ class MarketModel(mesa.Model):
                            cfg.hosts.slate_size)
         self.providers = Providers(2 * P["providers"].agents + 16)
         self.follows = FollowGraph()
+        #: Trust in brands, learned from the consumer's own orders: (consumer, brand awareness slot) -> trust.
+        self.brand_trust = FollowGraph()
         self.allocator = Allocator(cfg.platform)
         self.ledger = Ledger(self.n_segments, len(Kind), n_cohorts=ENTRY_WAVE + len(cfg.brands.entry_waves))
         self.funds = Funds(cfg.funds, scale, resolution.market_share(cfg), cfg.platform.views_per_impression)
@@ -459,6 +461,11 @@ class MarketModel(mesa.Model):
         seller_term = table.ravel()[s * table.shape[1] + C.segment[c]]
         branded = np.flatnonzero(S.kind[s] != Kind.WHITE_LABEL)
         aware = C.is_aware(c[branded], S.aware_slot[s[branded]])
+        bw = cfg.choice.brand_trust_weight
+        if bw > 0 and branded.size and len(self.brand_trust):  # a brand the viewer has bought: its own experience
+            e = self.brand_trust.find(c[branded], S.aware_slot[s[branded]])
+            known = branded[e >= 0]
+            trust[known] = (1.0 - bw) * trust[known] + bw * self.brand_trust.trust[e[e >= 0]]
         # traditional brands carry their affinity to every consumer; a new brand earns it only with those who know it
         affinity = C.brand_affinity[c[branded]] * np.where(S.kind[s[branded]] == Kind.BRAND, 1.0, aware)
         seller_term[branded] += affinity + cfg.choice.w_awareness * aware
@@ -528,6 +535,13 @@ class MarketModel(mesa.Model):
         e = o["edge"]
         pe = e >= 0
         self._learn_from_orders(F.trust, e[pe], cheated[pe], log_keep[pe], tc.gain)
+        # brand trust: a branded order starts the buyer's trust in the brand at its platform trust, then teaches it
+        slot = S.aware_slot[o["seller"]]
+        b = slot >= 0
+        if b.any():
+            BT = self.brand_trust
+            BT.add(oc[b], slot[b], C.trust[oc[b]])
+            self._learn_from_orders(BT.trust, BT.find(oc[b], slot[b]), cheated[b], log_keep[b], tc.gain)
         # follows: satisfied public-domain buyers may follow the room; cheated followers may leave
         rng = self.streams.get("follow", d)
         u = rng.random((2, oc.size))
@@ -548,6 +562,7 @@ class MarketModel(mesa.Model):
         cheated_today = np.bincount(oc[cheated], minlength=n)
         gone, self.expected_churn = C.churn(self.streams.get("churn", d), cheated_today, d)
         F.remove_consumers(gone)
+        self.brand_trust.remove_consumers(gone)
         self.events["churned"] = gone.size
 
     def _learn_awareness(self, d: int, v: dict[str, np.ndarray], o: dict[str, np.ndarray]) -> None:
@@ -681,9 +696,14 @@ class MarketModel(mesa.Model):
         closed = np.isin(H.employer[: H.n], ids)
         self.follows.remove_hosts(closed)
         providers.release(self, ids)
-        for slot in S.aware_slot[ids]:
-            if slot >= 0:
-                C.forget_brand(int(slot))
+        slots = S.aware_slot[ids]
+        slots = slots[slots >= 0]
+        for slot in slots:
+            C.forget_brand(int(slot))
+        if slots.size and len(self.brand_trust):
+            gone = np.zeros(C.n_slots, bool)
+            gone[slots] = True
+            self.brand_trust.remove_hosts(gone)
 
     # ------------------------------------------------------------------ checkpoints and branches
     def save(self, path: str | Path) -> Path:

@@ -245,3 +245,32 @@ def test_ad_spending_falls_as_a_losing_brand_spends_its_budget():
     budget = np.array([cfg.entry_budget, 0.5 * cfg.entry_budget, -1.0, 3 * cfg.entry_budget])
     ads = brands.ad_budget(cfg, budget, np.ones(4))
     assert list(ads) == [cfg.ad_spend, 0.5 * cfg.ad_spend, 0.0, cfg.ad_spend]
+
+
+def test_brand_trust_is_learned_from_orders_and_a_cheated_order_lowers_it():
+    model, _ = simulate(days=30, seed=4, brands={"real_n": 6.0e5})
+    BT, S = model.brand_trust, model.sellers
+    assert len(BT) > 0 and ((BT.trust >= 0) & (BT.trust <= 1)).all()
+    brand = S.kind[: S.n] == Kind.BRAND
+    S.quality[: S.n][brand] = 0.0  # every brand now delivers far below its claim: every brand order cheats
+    before = dict(zip(BT.key.tolist(), BT.trust.tolist()))
+    model.step()
+    check_invariants(model)
+    after = dict(zip(BT.key.tolist(), BT.trust.tolist()))
+    common = [k for k in before if k in after]
+    moved = np.array([after[k] - before[k] for k in common])
+    assert (moved <= 1e-12).all() and (moved < 0).any()  # cheated brand orders lower trust in that brand only
+
+
+def test_brand_trust_enters_the_choice():
+    """Consumers who trust a brand they bought buy it more: brand trust set high versus low."""
+    def brand_gmv(level: float) -> float:
+        model, _ = simulate(days=20, seed=4, brands={"real_n": 6.0e5})
+        model.brand_trust.trust[:] = level
+        start = model.sellers.gmv[: model.sellers.n][model.sellers.kind[: model.sellers.n] == Kind.BRAND].sum()
+        for _ in range(10):
+            model.step()
+        S = model.sellers
+        return S.gmv[: S.n][S.kind[: S.n] == Kind.BRAND].sum() - start
+
+    assert brand_gmv(1.0) > brand_gmv(0.0)
