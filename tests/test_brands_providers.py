@@ -274,3 +274,29 @@ def test_brand_trust_enters_the_choice():
         return S.gmv[: S.n][S.kind[: S.n] == Kind.BRAND].sum() - start
 
     assert brand_gmv(1.0) > brand_gmv(0.0)
+
+
+def test_compensation_is_paid_only_on_host_channel_orders_of_self_broadcasting_brands(monkeypatch):
+    from sim.ledger import Ledger
+
+    seen = []
+    post = Ledger.post
+
+    def spy(self, segment, kind, channel, cohort, price, commission_rate, take_rate, fee_rate, refunded):
+        seen.append((kind.copy(), channel.copy(), np.asarray(commission_rate).copy()))
+        return post(self, segment, kind, channel, cohort, price, commission_rate, take_rate, fee_rate, refunded)
+
+    monkeypatch.setattr(Ledger, "post", spy)
+    model, _ = simulate(days=60, seed=3, brands={"real_n": 6.0e5, "stage_orders": [5.0, 5.0, 1e9], "price_comp": 1.0},
+                        providers={"real_n": 0.0})
+    extra = model.cfg.brands.price_comp * model.cfg.brands.self_broadcast_discount
+    kind = np.concatenate([k for k, _, _ in seen])
+    channel = np.concatenate([c for _, c, _ in seen])
+    rate = np.concatenate([r for _, _, r in seen])
+    assert (rate[channel == 1] == 0).all()  # a brand's own store pays no commission, compensation included
+    tiers = set(model.cfg.hosts.tier_commission)
+    host_brand = (channel == 0) & (kind == Kind.BRAND)
+    compensated = np.isin(np.round(rate[host_brand] - extra, 9), np.round(list(tiers), 9))
+    assert compensated.any()  # hosts got the extra share on self-broadcasting brands' orders
+    wl = (channel == 0) & (kind == Kind.WHITE_LABEL)
+    assert np.isin(np.round(rate[wl], 9), np.round(list(tiers), 9)).all()  # and on nothing else

@@ -109,12 +109,12 @@ def self_broadcasting(model: MarketModel) -> np.ndarray:
 def host_willingness(model: MarketModel) -> np.ndarray:
     """Multiplier on a talent host's score for carrying each seller.
 
-    Hosts see a self-broadcasting brand as a competitor and lose
-    ``competitor_penalty`` of their willingness, offset in proportion to the
-    ``price_comp`` share of the price difference the brand pays them back.
+    Hosts see a self-broadcasting brand as a competitor and lose ``competitor_penalty``
+    of their willingness.  Price-difference compensation counts once in a host's decision:
+    as the extra commission in its score (:func:`extra_commission`), not here as well.
     """
     b = model.cfg.brands
-    return np.where(self_broadcasting(model), 1.0 - b.competitor_penalty * (1.0 - b.price_comp), 1.0)
+    return np.where(self_broadcasting(model), 1.0 - b.competitor_penalty, 1.0)
 
 
 def extra_commission(model: MarketModel) -> np.ndarray:
