@@ -49,6 +49,7 @@ NEW_SOURCES: dict[str, str] = {
     "upgrade.cost_per_quality": "assumption (better goods cost more to make)",
     "merchants.entry_lag": "assumption (entry refills a shortfall of merchants over a quarter)",
     "choice.brand_trust_weight": "assumption (a brand bought before is judged half by one's own experience of it)",
+    "brands.switch_cost": "assumption (the effort of leaving a host's room to find the brand's store)",
     "platform.views_per_impression": "assumption (feed click-through into a live room; the one traffic unit, section 4.3)",
 }
 

@@ -485,10 +485,20 @@ class MarketModel(mesa.Model):
         p = np.where(price_all <= C.wallet[c] + 1e-9, p, 0.0)
         intent = np.flatnonzero(self.streams.get("choice", d).random(c.size) < p)
         price = price_all[intent]
+        room = h[intent].copy()
+        diverted = self._divert(d, intent, c, s, h, trust, discounted)
+        if diverted.any():  # bought in the brand's own store instead, at its price
+            store = self._store_of()[s[intent[diverted]]]
+            room[diverted] = store
+            price[diverted] = np.round(S.price[s[intent[diverted]]] * (1.0 - cfg.brands.self_broadcast_discount), 2)
         ok = budget_gate(self.streams.get("budget", d), c[intent], price, C.wallet)
         self.events["intents"], self.events["budget_rejected"] = intent.size, int(intent.size - ok.sum())
         o = {name: v[name][intent[ok]] for name in v}
         o["price"] = price[ok]
+        o["room"] = room[ok]
+        o["diverted"] = diverted[ok]
+        o["edge"] = np.where(o["diverted"], -1, o["edge"])  # bought elsewhere: no lesson about the host
+        self.events["diverted"] = int(o["diverted"].sum())
         oc, os_, oh = o["consumer"], o["seller"], o["room"]
         buyers, counts = np.unique(oc, return_counts=True)
         C.record_orders(buyers, counts, d)
@@ -511,6 +521,32 @@ class MarketModel(mesa.Model):
                                  commission, cfg.platform.take_rate, fee, st.refunded)
         o.update({f"fen_{k}": val for k, val in split.items()})
         return o
+
+    def _store_of(self) -> np.ndarray:
+        """An active store account of each seller (-1 where it has none)."""
+        H, S = self.hosts, self.sellers
+        emp = H.employer[: H.n]
+        stores = np.flatnonzero((emp >= 0) & H.active[: H.n])
+        out = np.full(S.n, -1, np.int64)
+        out[emp[stores]] = stores
+        return out
+
+    def _divert(self, d: int, intent: np.ndarray, c: np.ndarray, s: np.ndarray, h: np.ndarray, trust: np.ndarray,
+                discounted: np.ndarray) -> np.ndarray:
+        """Intents in talent hosts' rooms that move to the self-broadcasting brand's store (``brands.divert``)."""
+        out = np.zeros(intent.size, bool)
+        if not discounted.any():
+            return out
+        C, S, H = self.consumers, self.sellers, self.hosts
+        ci, si, hi = c[intent], s[intent], h[intent]
+        store_of = self._store_of()
+        cand = np.flatnonzero(discounted[si] & (H.employer[hi] < 0) & (store_of[si] >= 0))
+        cand = cand[C.is_aware(ci[cand], S.aware_slot[si[cand]])]  # one must know the brand to look for its store
+        if cand.size:
+            out[cand] = brands.divert(self.cfg.brands, self.cfg.choice, self.streams.get("diversion", d),
+                                      C.price_sens[ci[cand]], trust[intent[cand]], C.trust[ci[cand]],
+                                      H.persona[hi[cand]], H.persona[store_of[si[cand]]])
+        return out
 
     def _learn(self, d: int, v: dict[str, np.ndarray], o: dict[str, np.ndarray]) -> None:
         """Trust, awareness, follows and churn respond to the day's outcomes."""
@@ -609,8 +645,10 @@ class MarketModel(mesa.Model):
         profit = np.where(S.active[:ns], revenue - cost - comp - fixed - self._ads_paid[:ns], 0.0)
         profit -= upgrades.invest(self, profit)
         S.budget[:ns] += np.where(S.kind[:ns] == Kind.BRAND, profit, 0.0)  # the entry budget absorbs results
+        host_orders = np.bincount(os_[o["channel"] == 0], minlength=ns)
+        diverted = np.bincount(os_[o["diverted"]], minlength=ns)
         for col, x in ((S.ew_views, views), (S.ew_orders, orders), (S.ew_refunds, refunds),
-                       (S.ew_profit, profit)):
+                       (S.ew_profit, profit), (S.ew_host_orders, host_orders), (S.ew_diverted, diverted)):
             col[:ns] += a_s * (x - col[:ns])
         S.gmv[:ns] += np.bincount(os_, weights=gmv, minlength=ns)
         own = o["channel"] == 1

@@ -27,6 +27,7 @@ PURPOSES: dict[str, str] = {
     "allocation": "room drawn for each public impression",
     "slot": "item on screen when a viewer enters a room",
     "choice": "buy or not",
+    "diversion": "intents in hosts' rooms that move to the brand's own store",
     "budget": "order in which a consumer's intended purchases meet the budget",
     "delivery": "delivered quality of each order",
     "refund": "refund requests and grants",

@@ -300,3 +300,22 @@ def test_compensation_is_paid_only_on_host_channel_orders_of_self_broadcasting_b
     assert compensated.any()  # hosts got the extra share on self-broadcasting brands' orders
     wl = (channel == 0) & (kind == Kind.WHITE_LABEL)
     assert np.isin(np.round(rate[wl], 9), np.round(list(tiers), 9)).all()  # and on nothing else
+
+
+def _diversion(discount: float, seed: int = 3) -> tuple[float, float]:
+    """Orders diverted from hosts' rooms to brand stores, and the brands' mean host willingness, after 90 days."""
+    model, m = simulate(days=90, seed=seed, brands={"real_n": 6.0e5, "stage_orders": [5.0, 5.0, 1e9],
+                                                    "self_broadcast_discount": discount}, providers={"real_n": 0.0})
+    sb = brands.self_broadcasting(model)
+    will = brands.host_willingness(model)[sb]
+    return float(m["orders_diverted"].sum()), float(will.mean()) if will.size else 1.0
+
+
+def test_self_broadcast_diversion_is_an_outcome_of_price_and_it_drives_host_reluctance():
+    small, will_small = _diversion(0.02)
+    big, will_big = _diversion(0.4)
+    assert big > small > 0  # a deeper store discount moves more buyers from hosts' rooms to the store
+    assert will_big < will_small <= 1.0  # hosts learn the diversion and carry the brand less
+    _, off = simulate(days=60, seed=3, brands={"real_n": 6.0e5, "stage_orders": [5.0, 5.0, 1e9],
+                                               "self_broadcast": False}, providers={"real_n": 0.0})
+    assert off["orders_diverted"].sum() == 0

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.sellers import Kind
-from sim.config import STEPS_STAGES, BrandsConfig
+from sim.config import STEPS_STAGES, BrandsConfig, ChoiceConfig
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import MarketModel
@@ -107,14 +107,32 @@ def self_broadcasting(model: MarketModel) -> np.ndarray:
 
 
 def host_willingness(model: MarketModel) -> np.ndarray:
-    """Multiplier on a talent host's score for carrying each seller.
+    """Multiplier on a talent host's score for carrying each seller: reluctance learned from diversion.
 
-    Hosts see a self-broadcasting brand as a competitor and lose ``competitor_penalty``
-    of their willingness.  Price-difference compensation counts once in a host's decision:
-    as the extra commission in its score (:func:`extra_commission`), not here as well.
+    Hosts see how many of a self-broadcasting brand's sales in their rooms leave for the brand's
+    store (:func:`divert`): willingness is ``1 - competitor_penalty x diverted share`` (smoothed),
+    so reluctance is an outcome of consumers' choices.  Price-difference compensation counts once in
+    a host's decision: as the extra commission in its score (:func:`extra_commission`).
     """
-    b = model.cfg.brands
-    return np.where(self_broadcasting(model), 1.0 - b.competitor_penalty, 1.0)
+    S, b = model.sellers, model.cfg.brands
+    n = S.n
+    share = S.ew_diverted[:n] / np.maximum(S.ew_diverted[:n] + S.ew_host_orders[:n], 1e-12)
+    return np.where(self_broadcasting(model), 1.0 - b.competitor_penalty * share, 1.0)
+
+
+def divert(cfg: BrandsConfig, choice: ChoiceConfig, rng: np.random.Generator, price_sens: np.ndarray,
+           trust_here: np.ndarray, trust_store: np.ndarray, persona_host: np.ndarray,
+           persona_store: np.ndarray) -> np.ndarray:
+    """Which intents to buy a self-broadcasting brand in a talent host's room move to the brand's store.
+
+    A viewer who knows the brand compares the host's room with the brand's own store, where the
+    same goods cost ``self_broadcast_discount`` less:
+    ``dU = price_sens x -ln(1 - discount) + w_persona x (persona_store - persona_host)
+    + w_trust x (trust_store - trust_here) - switch_cost`` and moves with probability ``1/(1+exp(-dU))``.
+    """
+    du = (price_sens * -np.log1p(-cfg.self_broadcast_discount) + choice.w_persona * (persona_store - persona_host)
+          + choice.w_trust * (trust_store - trust_here) - cfg.switch_cost)
+    return rng.random(du.size) < 0.5 * (1.0 + np.tanh(0.5 * du))
 
 
 def extra_commission(model: MarketModel) -> np.ndarray:

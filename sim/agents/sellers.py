@@ -65,6 +65,8 @@ class Sellers(Book):
         self.column("ew_orders", np.float64)
         self.column("ew_refunds", np.float64)
         self.column("ew_profit", np.float64)
+        self.column("ew_host_orders", np.float64)  # orders through talent hosts' rooms
+        self.column("ew_diverted", np.float64)  # intents in hosts' rooms that moved to the seller's own store
         self.column("loss_days", np.int32)
         # cumulative totals
         self.column("gmv", np.float64)  # yuan of the agent (x scale: its real sellers' together; / mass: one's)
