@@ -50,6 +50,7 @@ NEW_SOURCES: dict[str, str] = {
     "merchants.entry_lag": "assumption (entry refills a shortfall of merchants over a quarter)",
     "choice.brand_trust_weight": "assumption (a brand bought before is judged half by one's own experience of it)",
     "brands.switch_cost": "assumption (the effort of leaving a host's room to find the brand's store)",
+    "brands.store_wage": "assumption (about 30,000 yuan a month for a brand's store host)",
     "platform.views_per_impression": "assumption (feed click-through into a live room; the one traffic unit, section 4.3)",
 }
 

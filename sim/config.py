@@ -235,7 +235,8 @@ class BrandsConfig:
     snowball_boost: float = _f(54000.0, "feed impressions/day per real brand in the snowball stage", ge=0.0)
     exit_traction: float = _f(9.0, "orders/day (EWMA) of one real brand below which a judged brand exits", ge=0.0)
     trial_days: int = _f(180, "days on the platform after which a brand without traction stops", ge=1)
-    poach_prob: float = _f(0.005, "per store host and day", **PROB)
+    poach_prob: float = _f(0.005, "per store host and day, when its outside option far exceeds its wage", **PROB)
+    store_wage: float = _f(1000.0, "yuan/day a brand pays one real store host", gt=0.0)
     poach_follower_share: float = _f(0.5, "share of followers a poached host takes", **PROB)
     spillover: bool = _f(True)  # endorsement: a satisfying brand order lifts platform trust
     spillover_strength: float = _f(0.05, "extra trust step towards 1 per satisfying brand order", **PROB)
@@ -275,7 +276,7 @@ class ProvidersConfig:
     conversion_uplift: float = _f(0.5, "utility per unit room-operation capability", ge=0.0)
     traffic_uplift: float = _f(1.0, "room weight x (1 + u * traffic capability)", ge=0.0)
     incubation: bool = _f(True)  # SPs' host-incubation capability acts (off: no protection, no re-growing)
-    incubation_protect: float = _f(0.8, "poaching risk x (1 - p * incubation capability)", **PROB)
+    incubation_protect: float = _f(0.8, "store wage x (1 + p * incubation capability) in a host's poaching decision", **PROB)
     seek_prob: float = _f(0.05, "per day, brands and new brands without an SP", **PROB)
     merchant_seek_prob: float = _f(0.002, "per day, white-label merchants without an SP", **PROB)
     fee_weight: float = _f(5.0, "matching score per unit fee", ge=0.0)

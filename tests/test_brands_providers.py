@@ -135,8 +135,9 @@ def test_brand_endorsement_spillover_raises_platform_trust_only_when_on():
 
 
 def _poaching(incubation: float) -> tuple[int, int]:
+    # store hosts here could earn 150-300 yuan a day on their own: a wage of 100 leaves them tempted
     model, m = simulate(days=90, seed=8, brands={"real_n": 7.5e5, "stage_orders": [5.0, 5.0, 5.0], "poach_prob": 0.05,
-                                                  "sp_speed": 0.0},
+                                                  "sp_speed": 0.0, "store_wage": 100.0},
                         providers={"real_n": 1.5e6, "seek_prob": 1.0, "tier_capability": [0.5] * 5, "capability_sd": 0.0,
                                    "conversion_uplift": 0.0, "traffic_uplift": 0.0, "incubation_protect": 0.8},
                         funds={"cash": 0.0, "traffic": 0.0, "eco": 0.0})
@@ -319,3 +320,13 @@ def test_self_broadcast_diversion_is_an_outcome_of_price_and_it_drives_host_relu
     _, off = simulate(days=60, seed=3, brands={"real_n": 6.0e5, "stage_orders": [5.0, 5.0, 1e9],
                                                "self_broadcast": False}, providers={"real_n": 0.0})
     assert off["orders_diverted"].sum() == 0
+
+
+def test_store_hosts_leave_when_their_outside_option_beats_their_wage():
+    def poached(wage: float) -> int:
+        _, m = simulate(days=90, seed=8, brands={"real_n": 7.5e5, "stage_orders": [5.0, 5.0, 5.0], "poach_prob": 0.05,
+                                                  "sp_speed": 0.0, "store_wage": wage},
+                        providers={"real_n": 0.0}, funds={"cash": 0.0, "traffic": 0.0, "eco": 0.0})
+        return int(m["hosts_poached"].sum())
+
+    assert poached(1.0) > poached(1e6) == 0  # a well-paid store host stays

@@ -170,10 +170,13 @@ def ad_budget(cfg: BrandsConfig, budget: np.ndarray, mass: np.ndarray) -> np.nda
 def poach(model: MarketModel, day: int) -> tuple[int, int]:
     """Brand store hosts poached away; returns (hosts poached, followers they took).
 
-    A poached host leaves as an independent talent host, taking
-    ``poach_follower_share`` of the account's followers; the brand re-staffs
-    the account, whose persona is re-grown faster with SP incubation.
-    Incubation also lowers the risk: ``poach_prob * (1 - incubation_protect * incubation)``.
+    A store host leaves when its outside option beats its wage: going independent it would earn a
+    mid-tier commission on the GMV its room brings (``ew_gmv / mass``, one real room's), against
+    ``store_wage``; SP incubation raises its loyalty.  The daily hazard is
+    ``poach_prob / (1 + exp(-(outside / (store_wage x (1 + incubation_protect x incubation)) - 1) / 0.1))``.
+    A poached host leaves as an independent talent host, taking ``poach_follower_share`` of the
+    account's followers; the brand re-staffs the account, whose persona is re-grown faster with
+    SP incubation.
     """
     S, H, F = model.sellers, model.hosts, model.follows
     cfg, pcfg = model.cfg.brands, model.cfg.providers
@@ -187,7 +190,9 @@ def poach(model: MarketModel, day: int) -> tuple[int, int]:
         return 0, 0
     sp = S.sp[emp[store]]
     inc = np.where(sp >= 0, model.providers.incubation[np.maximum(sp, 0)], 0.0) * pcfg.incubation
-    risk = cfg.poach_prob * (1.0 - pcfg.incubation_protect * inc)
+    outside = model.cfg.hosts.tier_commission[1] * H.ew_gmv[store] / H.mass[store]
+    loyal_wage = cfg.store_wage * (1.0 + pcfg.incubation_protect * inc)
+    risk = cfg.poach_prob * 0.5 * (1.0 + np.tanh(0.5 * (outside / loyal_wage - 1.0) / 0.1))
     hit = u[store] < risk
     poached, inc = store[hit], inc[hit]
     if poached.size == 0:
