@@ -18,7 +18,7 @@
 # providers are sampled at the same ratio from their real numbers (`hosts.real_n` ...). The default
 # market (100,000 consumers) has about 120 hosts, 333 merchants, 3 brands and 5 SPs. The small test
 # market (5,000 consumers) raises the densities (`real_n`) so that it still has 150 hosts and 300
-# merchants. `MarketModel(...)` first simulates a burn-in (`burn_in`, 540 days by default; 30 in the
+# merchants. `MarketModel(...)` first simulates a burn-in (`burn_in`, 720 days by default; 30 in the
 # small market) so that day 1 starts from a settled market; the metrics start at day 1.
 
 # %% tags=["parameters"]

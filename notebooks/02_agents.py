@@ -16,7 +16,7 @@
 # Every simulated host, seller or SP stands for `weight` real ones (the populations are samples of the
 # real platform at the consumers' ratio); the agents report one real agent's figures (followers in real
 # users, GMV and income in yuan). The full-size run uses 300,000 consumers (about 360 hosts, 1,000
-# merchants, 10 brands) and 10x the real SP density (10 SP agents); the burn-in (540 days) runs inside
+# merchants, 10 brands) and 10x the real SP density (10 SP agents); the burn-in (720 days by default) runs inside
 # `MarketModel(...)` and day 1 is the first reported day.
 
 # %% tags=["parameters"]

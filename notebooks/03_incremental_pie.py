@@ -23,7 +23,7 @@ SMALL = os.environ.get("LIVESIM_NOTEBOOK_SMALL") == "1"
 FIG_DIR = os.environ.get("LIVESIM_FIG_DIR")  # set to save the key figure (the README uses them)
 REPS = 3
 # Full: the presets' 300,000 consumers (10 brands at start, 10 more in the wave) over 150 reported days
-# after a 360-day burn-in (shorter than the default 540, to keep the notebook to a few minutes).
+# after a 360-day burn-in (shorter than the default 720, to keep the notebook to a few minutes).
 # Small: 5,000 consumers with raised densities (150 hosts, 300 merchants, 6 brands, 8 SPs); the wave
 # enters as many real brands as the market's density has (360,000 on the whole platform: 6 agents).
 SIZE = (["consumers.n=5000", "hosts.real_n=9e6", "merchants.real_n=1.8e7", "brands.real_n=3.6e5",

@@ -22,7 +22,7 @@ FIG_DIR = os.environ.get("LIVESIM_FIG_DIR")  # set to save the key figure (the R
 REPS = 2 if SMALL else 4
 # Full: the default 100,000 consumers with the SPs' density raised 30x (providers.real_n = 3e4: 10 SP
 # agents instead of 5, one per tier) and the brands' 10x (brands.real_n = 1e5: 33 brand agents, the
-# SPs' first clients), one year after a 360-day burn-in (shorter than the default 540, to keep the
+# SPs' first clients), one year after a 360-day burn-in (shorter than the default 720, to keep the
 # notebook to a few minutes). Small: 5,000 consumers with raised densities (150 hosts, 300 merchants,
 # 6 brands, 8 SPs), a 30-day burn-in and 120 days.
 SIZE = (["consumers.n=5000", "hosts.real_n=9e6", "merchants.real_n=1.8e7", "brands.real_n=3.6e5",
@@ -60,5 +60,8 @@ if FIG_DIR:
     fig.savefig(os.path.join(FIG_DIR, "nb04_fund_size.png"), dpi=90, bbox_inches="tight")
 
 # %% [markdown]
-# Where the curve of GMV against fund size flattens, each extra yuan buys less GMV: the cost per
-# incremental yuan (`cost_per_incremental_yuan`) rises with fund size.
+# Read the intervals before the curve: with a handful of SP agents at this resolution, the smaller
+# funds' GMV gains have intervals that include zero, and the cost per incremental yuan
+# (`cost_per_incremental_yuan`, printed above) need not rise with fund size. The SP market's
+# mechanisms (how SPs use fund money, how sellers choose SPs) are the next step of the model;
+# questions about SPs need a resolution of about 1e7 consumers (docs/MODEL.md section 4).

@@ -20,7 +20,7 @@ SAMPLES = 8 if SMALL else 32
 # The market's populations are denser than the real platform's so that a small market has enough agents:
 # full, 10,000 consumers with 100 hosts, 200 merchants and 10 brands (densities 10x to 30x the real ones);
 # a wave of as many brands again (300,000 real brands on the whole platform: 10 agents) enters on day 30.
-# Each run burns its market in first (burn_in days, shorter than the default 540 to keep 160 runs to a
+# Each run burns its market in first (burn_in days, shorter than the default 720 to keep 160 runs to a
 # few minutes). Small: 3,000 consumers (100 hosts, 200 merchants, 3 brands and 3 entrants).
 DENSE = {"hosts": {"real_n": 3e6}, "merchants": {"real_n": 6e6}, "brands": {"real_n": 3e5}}
 BASE = ({"days": 90, "burn_in": 30, "consumers": {"n": 3000}, "hosts": {"real_n": 1e7}, "merchants": {"real_n": 2e7},
