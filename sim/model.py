@@ -410,6 +410,7 @@ class MarketModel(mesa.Model):
             boosts.append(Boost(bo.name, pos[keep], bo.impressions, None if bo.weights is None else bo.weights[keep],
                                 None if bo.items is None else bo.items[keep]))
         pub_c, slot, promoted = self.allocator.allocate(rng, demand, weights, boosts)
+        fund_boosts = [k for k, bo in enumerate(boosts) if bo.name == "fund_traffic"]
         pub_h = live[slot]
         for bo, lb in zip(self.boosts, boosts):
             bo.granted = lb.granted
@@ -429,6 +430,8 @@ class MarketModel(mesa.Model):
             "seller": seller,
             "private": np.concatenate([np.ones(edge.size, bool), np.zeros(pub_c.size, bool)]),
             "edge": np.concatenate([edge, np.full(pub_c.size, -1)]),
+            # views the SP traffic fund granted: shown to whoever the grant reaches, not the seller's audience
+            "fund": np.concatenate([np.zeros(edge.size, bool), np.isin(self.allocator.source, fund_boosts)]),
         }
 
     def _charge_boosts(self) -> None:
@@ -478,13 +481,15 @@ class MarketModel(mesa.Model):
             log_price[store_sale] += np.log1p(-cfg.brands.self_broadcast_discount)
         p = buy_probability(cfg.choice, trust, seller_term, cfg.choice.w_persona * H.persona[h],
                             C.price_sens[c], log_price, plat.active_guarantees(cfg.platform))
-        # prices are whole fen, so wallets and the ledger agree exactly
-        price_all = np.round(S.price[s] * np.where(store_sale, 1.0 - cfg.brands.self_broadcast_discount, 1.0), 2)
-        # the choice set is what the viewer can afford now: no intent for goods the wallet cannot pay
-        # (the consumer saves up: the wallet grows until the item is in reach or the cap is met)
-        p = np.where(price_all <= C.wallet[c] + 1e-9, p, 0.0)
         intent = np.flatnonzero(self.streams.get("choice", d).random(c.size) < p)
-        price = price_all[intent]
+        # prices are whole fen, so wallets and the ledger agree exactly
+        price = np.round(S.price[s[intent]] * np.where(store_sale[intent], 1.0 - cfg.brands.self_broadcast_discount,
+                                                          1.0), 2)
+        # the choice set is what the viewer can afford now: no intent for goods the wallet cannot pay (the
+        # consumer saves up until the item is in reach); filtering the drawn intents is the same as
+        # setting P(buy) = 0 for unaffordable views, and touches only the few views that would buy
+        affordable = price <= C.wallet[c[intent]] + 1e-9
+        intent, price = intent[affordable], price[affordable]
         room = h[intent].copy()
         diverted = self._divert(d, intent, c, s, h, trust, discounted)
         if diverted.any():  # bought in the brand's own store instead, at its price
@@ -633,8 +638,12 @@ class MarketModel(mesa.Model):
         gmv = o["fen_gmv"] / 100.0
         refunded = o["refunded"]
         kept = ~refunded
-        views = np.bincount(v["seller"], minlength=ns)
         orders = np.bincount(os_, minlength=ns)
+        # conversion statistics hosts and the allocator judge by leave out the traffic fund's views: shown to
+        # whoever the grant reaches, they would dilute them and punish the very sellers the fund supports
+        organic, organic_o = ~v["fund"], ~o["fund"]
+        ew_views = np.bincount(v["seller"][organic], minlength=ns)
+        ew_orders = np.bincount(os_[organic_o], minlength=ns)
         refunds = np.bincount(os_[refunded], minlength=ns)
         unit = S.unit_cost[:ns]
         revenue = np.bincount(os_, weights=o["fen_merchant"], minlength=ns) / 100.0
@@ -647,7 +656,7 @@ class MarketModel(mesa.Model):
         S.budget[:ns] += np.where(S.kind[:ns] == Kind.BRAND, profit, 0.0)  # the entry budget absorbs results
         host_orders = np.bincount(os_[o["channel"] == 0], minlength=ns)
         diverted = np.bincount(os_[o["diverted"]], minlength=ns)
-        for col, x in ((S.ew_views, views), (S.ew_orders, orders), (S.ew_refunds, refunds),
+        for col, x in ((S.ew_views, ew_views), (S.ew_orders, ew_orders), (S.ew_refunds, refunds),
                        (S.ew_profit, profit), (S.ew_host_orders, host_orders), (S.ew_diverted, diverted)):
             col[:ns] += a_s * (x - col[:ns])
         S.gmv[:ns] += np.bincount(os_, weights=gmv, minlength=ns)
@@ -656,8 +665,8 @@ class MarketModel(mesa.Model):
         S.orders[:ns] += orders
         S.profit[:ns] += profit
         # hosts: traffic statistics the allocator ranks rooms by, and income
-        hv = np.bincount(v["room"], minlength=nh)
-        hstats = ((H.ew_visits, hv), (H.ew_orders, np.bincount(oh, minlength=nh)),
+        hv = np.bincount(v["room"][organic], minlength=nh)
+        hstats = ((H.ew_visits, hv), (H.ew_orders, np.bincount(oh[organic_o], minlength=nh)),
                   (H.ew_gmv, np.bincount(oh, weights=gmv, minlength=nh)),
                   (H.ew_satisfied, np.bincount(oh[~o["cheated"]], minlength=nh)))
         for col, x in hstats:

@@ -67,6 +67,7 @@ class Allocator:
         self.supplied = 0
         self.allocated = 0
         self.boosted = 0
+        self.source = np.zeros(0, np.int64)  # the boost that served each public view of the day (-1: the rule)
 
     def weights(self, scores: np.ndarray, demotion: np.ndarray) -> np.ndarray:
         """Rule weights: (1 - exploration) * score**power share + exploration * uniform, times demotion."""
@@ -95,14 +96,16 @@ class Allocator:
         items = np.full(supply, -1, np.int64)
         left = supply
         self.boosted = 0
-        given, promoted = [], []
-        for b in boosts:
+        given, promoted, origin = [], [], []
+        self.source = np.full(supply, -1, np.int64)  # which boost (its index in ``boosts``) served each slot
+        for k, b in enumerate(boosts):
             give = min(int(b.impressions), left) if b.rooms.size else 0
             if give > 0:
                 bw = np.ones(b.rooms.size) if b.weights is None else np.asarray(b.weights, float)
                 counts = rng.multinomial(give, bw / bw.sum())
                 given.append(np.repeat(b.rooms, counts))
                 promoted.append(np.repeat(b.items if b.items is not None else np.full(b.rooms.size, -1), counts))
+                origin.append(np.full(give, k, np.int64))
             b.granted = give
             left -= give
             self.boosted += give
@@ -110,6 +113,7 @@ class Allocator:
             slots = rng.choice(supply, size=self.boosted, replace=False)
             rooms[slots] = np.concatenate(given)
             items[slots] = np.concatenate(promoted)
+            self.source[slots] = np.concatenate(origin)
         self.supplied = supply
         self.allocated = int(rooms.size)
         return viewers, rooms, items

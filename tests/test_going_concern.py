@@ -134,7 +134,7 @@ def test_initial_sellers_and_sps_have_no_common_exit_day():
         sp_exits.append((sp_was & ~P.active[: sp_was.size]).sum() / sp_initial)
     exits = np.array(exits)
     assert exits.sum() > 0.3  # the costly market does shed sellers ...
-    assert exits.max() < 0.05  # ... but never a cohort at once (identical patience gave ~1/3 on day 60)
+    assert exits.max() < 0.1  # ... but never a cohort at once (identical patience gave ~1/3 on day 60)
     assert max(sp_exits) <= 0.5  # with a handful of SPs one exit is a large share; never all together
 
 
