@@ -2,9 +2,10 @@
 
     python experiments/crn_variance.py [--experiment brand_entry] [--replications 10] [key=value ...]
 
-Runs the experiment twice: policy arm r with the baseline's seed (common random numbers) and with
-an unrelated seed (independent). Prints one JSON line with the standard error of the mean
-difference of each run-level metric under both designs and their ratio.
+Runs the experiment twice: arms branched from one burned-in market per replication (common random
+numbers and a shared burn-in) and arms built from their own initialisation with unrelated seeds
+(independent). Prints one JSON line with the standard error of the mean difference of each
+run-level metric under both designs and their ratio.
 """
 
 from __future__ import annotations
@@ -23,10 +24,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--experiment", default="brand_entry")
     ap.add_argument("--replications", type=int, default=10)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("overrides", nargs="*", default=["consumers.n=20000", "days=180"])
+    ap.add_argument("--wave", type=float, default=1.5e5,
+                    help="real brands in the preset's entry wave (default: doubles the brands of the default overrides)")
+    # 20,000 consumers with the brands' density raised 15x (10 brand agents), a 360-day burn-in, half a year
+    ap.add_argument("overrides", nargs="*", default=["consumers.n=20000", "brands.real_n=1.5e5", "days=180",
+                                                     "burn_in=360"])
     args = ap.parse_args(argv)
     exp, base, _ = load_experiment(args.experiment, args.overrides)
-    out = {"experiment": exp.name, "replications": args.replications, "overrides": args.overrides}
+    for arm in exp.policies.values():
+        if "entry_waves" in arm.get("brands", {}):
+            arm["brands"]["entry_waves"] = [[day, args.wave] for day, _ in arm["brands"]["entry_waves"]]
+    out = {"experiment": exp.name, "replications": args.replications, "overrides": args.overrides, "wave": args.wave}
     se = {}
     for design, independent in (("crn", False), ("independent", True)):
         comp, _ = compare(exp, base, args.replications, workers=args.workers, independent=independent)

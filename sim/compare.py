@@ -129,11 +129,21 @@ def _finish(model: Any, edges: set[int]) -> Arm:
     return Arm(model.metrics_frame(), sellers, to_dict(model.cfg))
 
 
+def _quiet_model(config: dict[str, Any]) -> Any:
+    """A model whose resolution warnings are left to :func:`compare` (which says them once, not per replication)."""
+    import warnings
+
+    from sim.model import MarketModel
+    from sim.resolution import ResolutionWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResolutionWarning)
+        return MarketModel(config)
+
+
 def run_arm(config: dict[str, Any], starts: tuple[int, ...] = (1,)) -> Arm:
     """Run one arm from its own initialisation (and burn-in) to the end; windows for policies starting at ``starts``."""
-    from sim.model import MarketModel
-
-    model = MarketModel(config)
+    model = _quiet_model(config)
     return _finish(model, set().union(*(_edges(s, model.cfg.days) for s in starts)))
 
 
@@ -150,9 +160,7 @@ def run_replication(arms: dict[str, dict[str, Any]], starts: dict[str, int]) -> 
     The arms share every state and random stream up to their policy's start
     (branching keeps them bit-identical until the changed parameters act).
     """
-    from sim.model import MarketModel
-
-    root = MarketModel(arms["baseline"])
+    root = _quiet_model(arms["baseline"])
     days = root.cfg.days
     edges = set().union(*(_edges(s, days) for s in starts.values()))
     out = {}
@@ -329,6 +337,7 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
                                       f"the baseline's burned-in market and must keep {_get(arms['baseline'], key)!r}")
     starts = {name: policy_start(arms["baseline"], cfg) for name, cfg in arms.items()}
     starts["baseline"] = min(starts.values())
+    _warn_resolution(arms["baseline"])
     own = executor is None and workers > 1
     pool = process_pool(workers) if own else executor
     mapper = map if pool is None else pool.map
@@ -357,6 +366,18 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
     if out_dir is not None:
         _write(Path(out_dir), experiment, arms, replications, comparison, decomposition, by, starts)
     return comparison, decomposition
+
+
+def _warn_resolution(config: dict[str, Any]) -> None:
+    """The resolution warnings of the comparison's market, once."""
+    import warnings
+
+    from sim import resolution
+
+    cfg = make_config(config)
+    info = resolution.describe(resolution.plan(cfg), cfg.consumers.scale, cfg.min_agents)
+    for line in resolution.warning_lines(info, cfg.min_agents):
+        warnings.warn(line, resolution.ResolutionWarning, stacklevel=3)
 
 
 #: Run-level metrics compared arm against arm in comparison.csv.

@@ -431,7 +431,8 @@ class MarketModel(mesa.Model):
             "private": np.concatenate([np.ones(edge.size, bool), np.zeros(pub_c.size, bool)]),
             "edge": np.concatenate([edge, np.full(pub_c.size, -1)]),
             # views the SP traffic fund granted: shown to whoever the grant reaches, not the seller's audience
-            "fund": np.concatenate([np.zeros(edge.size, bool), np.isin(self.allocator.source, fund_boosts)]),
+            "fund": (np.concatenate([np.zeros(edge.size, bool), np.isin(self.allocator.source, fund_boosts)])
+                     if fund_boosts else np.zeros(edge.size + pub_c.size, bool)),
         }
 
     def _charge_boosts(self) -> None:
@@ -641,9 +642,10 @@ class MarketModel(mesa.Model):
         orders = np.bincount(os_, minlength=ns)
         # conversion statistics hosts and the allocator judge by leave out the traffic fund's views: shown to
         # whoever the grant reaches, they would dilute them and punish the very sellers the fund supports
-        organic, organic_o = ~v["fund"], ~o["fund"]
+        funded = bool(v["fund"].any())
+        organic, organic_o = (~v["fund"], ~o["fund"]) if funded else (slice(None), slice(None))
         ew_views = np.bincount(v["seller"][organic], minlength=ns)
-        ew_orders = np.bincount(os_[organic_o], minlength=ns)
+        ew_orders = np.bincount(os_[organic_o], minlength=ns) if funded else orders
         refunds = np.bincount(os_[refunded], minlength=ns)
         unit = S.unit_cost[:ns]
         revenue = np.bincount(os_, weights=o["fen_merchant"], minlength=ns) / 100.0
