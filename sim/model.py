@@ -410,7 +410,7 @@ class MarketModel(mesa.Model):
             boosts.append(Boost(bo.name, pos[keep], bo.impressions, None if bo.weights is None else bo.weights[keep],
                                 None if bo.items is None else bo.items[keep]))
         pub_c, slot, promoted = self.allocator.allocate(rng, demand, weights, boosts)
-        fund_boosts = [k for k, bo in enumerate(boosts) if bo.name == "fund_traffic"]
+        fund_boosts = [k for k, bo in enumerate(boosts) if bo.name == "fund_traffic"]  # one a day at most
         pub_h = live[slot]
         for bo, lb in zip(self.boosts, boosts):
             bo.granted = lb.granted
@@ -431,7 +431,7 @@ class MarketModel(mesa.Model):
             "private": np.concatenate([np.ones(edge.size, bool), np.zeros(pub_c.size, bool)]),
             "edge": np.concatenate([edge, np.full(pub_c.size, -1)]),
             # views the SP traffic fund granted: shown to whoever the grant reaches, not the seller's audience
-            "fund": (np.concatenate([np.zeros(edge.size, bool), np.isin(self.allocator.source, fund_boosts)])
+            "fund": (np.concatenate([np.zeros(edge.size, bool), self.allocator.source == fund_boosts[0]])
                      if fund_boosts else np.zeros(edge.size + pub_c.size, bool)),
         }
 
@@ -467,9 +467,13 @@ class MarketModel(mesa.Model):
         aware = C.is_aware(c[branded], S.aware_slot[s[branded]])
         bw = cfg.choice.brand_trust_weight
         if bw > 0 and branded.size and len(self.brand_trust):  # a brand the viewer has bought: its own experience
-            e = self.brand_trust.find(c[branded], S.aware_slot[s[branded]])
-            known = branded[e >= 0]
-            trust[known] = (1.0 - bw) * trust[known] + bw * self.brand_trust.trust[e[e >= 0]]
+            BT = self.brand_trust
+            has = np.zeros(C.n, bool)
+            has[BT.consumer] = True
+            look = branded[has[c[branded]]]  # only viewers with some brand experience need the search
+            e = BT.find(c[look], S.aware_slot[s[look]])
+            known = look[e >= 0]
+            trust[known] = (1.0 - bw) * trust[known] + bw * BT.trust[e[e >= 0]]
         # traditional brands carry their affinity to every consumer; a new brand earns it only with those who know it
         affinity = C.brand_affinity[c[branded]] * np.where(S.kind[s[branded]] == Kind.BRAND, 1.0, aware)
         seller_term[branded] += affinity + cfg.choice.w_awareness * aware
