@@ -39,7 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.agents.sellers import ENTRY_WAVE, Kind
-from sim.config import ConfigError, has_key, make_config, merge, set_key, to_dict
+from sim.config import ConfigError, get_key, has_key, make_config, merge, set_key, to_dict
 from sim.output import write_csv, write_text, write_yaml
 from sim.parallel import process_pool
 from sim.warmup import trend
@@ -328,13 +328,13 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
     for name, over in experiment.policies.items():
         arms[name] = to_dict(make_config(merge(base, over)))
     if not independent:  # arms branch from the baseline's burned-in market: they must share what built it
-        from sim.model import FROZEN_AT_BRANCH, _get
+        from sim.model import frozen_change
 
         for name, cfg in arms.items():
-            for key in FROZEN_AT_BRANCH:
-                if key != "seed" and _get(cfg, key) != _get(arms["baseline"], key):
-                    raise ConfigError(f"invalid config: {key} = {_get(cfg, key)!r} in arm {name!r}: arms branch from "
-                                      f"the baseline's burned-in market and must keep {_get(arms['baseline'], key)!r}")
+            key = frozen_change(arms["baseline"], cfg, keep_seed=False)
+            if key is not None:
+                raise ConfigError(f"invalid config: {key} = {get_key(cfg, key)!r} in arm {name!r}: arms branch from "
+                                  f"the baseline's burned-in market and must keep {get_key(arms['baseline'], key)!r}")
     starts = {name: policy_start(arms["baseline"], cfg) for name, cfg in arms.items()}
     starts["baseline"] = min(starts.values())
     _warn_resolution(arms["baseline"])
@@ -370,14 +370,11 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
 
 def _warn_resolution(config: dict[str, Any]) -> None:
     """The resolution warnings of the comparison's market, once."""
-    import warnings
-
     from sim import resolution
 
     cfg = make_config(config)
-    info = resolution.describe(resolution.plan(cfg), cfg.consumers.scale, cfg.min_agents)
-    for line in resolution.warning_lines(info, cfg.min_agents):
-        warnings.warn(line, resolution.ResolutionWarning, stacklevel=3)
+    resolution.warn(resolution.describe(resolution.plan(cfg), cfg.consumers.scale, cfg.min_agents), cfg.min_agents,
+                    stacklevel=4)
 
 
 #: Run-level metrics compared arm against arm in comparison.csv.

@@ -528,6 +528,14 @@ def has_key(cfg: Mapping[str, Any], dotted: str) -> bool:
     return not isinstance(node, Mapping)
 
 
+def get_key(cfg: Mapping[str, Any], dotted: str) -> Any:
+    """The value of parameter ``a.b.c`` of a nested config."""
+    node: Any = cfg
+    for part in dotted.split("."):
+        node = node[part]
+    return node
+
+
 def set_key(cfg: dict[str, Any], dotted: str, value: Any) -> None:
     """Set the parameter ``a.b.c`` of a nested config dict in place."""
     node = cfg

@@ -13,7 +13,6 @@ from typing import Any
 import copy
 import numbers
 import pickle
-import warnings
 from functools import partial
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from sim.agents.sellers import ENTRY_WAVE, INITIAL, ORGANIC, Kind, SellerAgent, 
 from sim.funds import Funds
 from sim.choice import budget_gate, buy_probability, seller_utility
 from sim import __version__
-from sim.config import ConfigError, SimConfig, make_config, to_dict
+from sim.config import ConfigError, SimConfig, get_key, make_config, to_dict
 from sim.output import write_atomic
 from sim.ledger import Ledger
 from sim.metrics import METRICS, daily_metrics
@@ -58,11 +57,12 @@ class CheckpointError(ConfigError):
     """A checkpoint that cannot be continued (not one, another version or another configuration)."""
 
 
-def _get(cfg: dict[str, Any], dotted: str) -> Any:
-    node: Any = cfg
-    for part in dotted.split("."):
-        node = node[part]
-    return node
+def frozen_change(old: dict[str, Any], new: dict[str, Any], keep_seed: bool = True) -> str | None:
+    """The first key of :data:`FROZEN_AT_BRANCH` on which two configs differ (None: ``new`` can branch from ``old``)."""
+    for key in FROZEN_AT_BRANCH:
+        if (keep_seed or key != "seed") and get_key(old, key) != get_key(new, key):
+            return key
+    return None
 
 
 def _first_difference(a: Any, b: Any, prefix: str = "") -> str:
@@ -105,8 +105,7 @@ class MarketModel(mesa.Model):
         self.pops = resolution.plan(cfg)
         scale = cfg.consumers.scale
         self.sample = resolution.describe(self.pops, scale, cfg.min_agents)
-        for line in resolution.warning_lines(self.sample, cfg.min_agents):
-            warnings.warn(line, resolution.ResolutionWarning, stacklevel=2)
+        resolution.warn(self.sample, cfg.min_agents, stacklevel=3)
         self.n_segments = len(cfg.consumers.segments)
         self.trust_ref = cfg.consumers.trust_init_mean
         #: Smoothed platform-wide share of orders that met expectation (word of mouth).
@@ -279,11 +278,14 @@ class MarketModel(mesa.Model):
 
     def _end_burn_in(self) -> None:
         """Reported days begin: arrivals respond to trust and brand presence relative to the burned-in market."""
+        if self.consumers.active[: self.consumers.n].any():
+            self.arrival_ref = self._arrival_state()
+
+    def _arrival_state(self) -> dict[str, float]:
+        """What arrivals respond to: mean platform trust of active consumers and the brand-presence factor."""
         C = self.consumers
-        act = C.active[: C.n]
-        if act.any():
-            self.arrival_ref = {"trust": float(C.trust[: C.n][act].mean()),
-                                "presence": 1.0 + self.cfg.brands.presence_arrival_strength * self.brand_presence()}
+        return {"trust": float(C.trust[: C.n][C.active[: C.n]].mean()),
+                "presence": 1.0 + self.cfg.brands.presence_arrival_strength * self.brand_presence()}
 
     def _arrivals(self, d: int) -> None:
         """New consumers replace the expected churn and add the net growth trend.
@@ -299,10 +301,10 @@ class MarketModel(mesa.Model):
         n_act = int(act.sum())
         lam = self.expected_churn + resolution.annual_factor(cfg.consumers.growth) * n_act
         if d > self.t0 and n_act:
-            ref = self.arrival_ref
-            lam *= (float(C.trust[: C.n][act].mean()) / ref["trust"]) ** cfg.consumers.arrival_trust_elasticity
+            ref, now = self.arrival_ref, self._arrival_state()
+            lam *= (now["trust"] / ref["trust"]) ** cfg.consumers.arrival_trust_elasticity
             if cfg.brands.presence_arrivals:
-                lam *= (1.0 + cfg.brands.presence_arrival_strength * self.brand_presence()) / ref["presence"]
+                lam *= now["presence"] / ref["presence"]
         rng = self.streams.get("arrivals", d)
         k = int(rng.poisson(max(lam, 0.0)))
         self.events["new_consumers"] = C.arrive(rng, k, d).size
@@ -354,12 +356,13 @@ class MarketModel(mesa.Model):
         ads = brand & (S.stage[:n] <= brands.CONTENT) & (S.budget[:n] > 0)
         snow = brand & (S.stage[:n] == brands.SNOWBALL)
         vpi = self.cfg.platform.views_per_impression
+        ad_views = brands.ad_budget(b, S.budget[:n], S.mass[:n]) / self.view_price()  # views each brand's ads buy
         for i in np.flatnonzero(ads | snow):
             rooms = room[seller == i]
             if rooms.size == 0:
                 continue
             items = np.full(rooms.size, i)
-            plan = int(brands.ad_budget(b, S.budget[i: i + 1], S.mass[i: i + 1])[0] / self.view_price())
+            plan = int(ad_views[i])
             if ads[i] and plan:
                 self.boosts.append(Boost(f"ads:{i}", rooms, plan, items=items))
             support = int(b.snowball_boost * vpi * S.mass[i])
@@ -496,10 +499,10 @@ class MarketModel(mesa.Model):
         affordable = price <= C.wallet[c[intent]] + 1e-9
         intent, price = intent[affordable], price[affordable]
         room = h[intent].copy()
-        diverted = self._divert(d, intent, c, s, h, trust, discounted)
+        store_of = self._store_of() if discounted.any() else None
+        diverted = self._divert(d, intent, c, s, h, trust, discounted, store_of)
         if diverted.any():  # bought in the brand's own store instead, at its price
-            store = self._store_of()[s[intent[diverted]]]
-            room[diverted] = store
+            room[diverted] = store_of[s[intent[diverted]]]
             price[diverted] = np.round(S.price[s[intent[diverted]]] * (1.0 - cfg.brands.self_broadcast_discount), 2)
         ok = budget_gate(self.streams.get("budget", d), c[intent], price, C.wallet)
         self.events["intents"], self.events["budget_rejected"] = intent.size, int(intent.size - ok.sum())
@@ -542,14 +545,13 @@ class MarketModel(mesa.Model):
         return out
 
     def _divert(self, d: int, intent: np.ndarray, c: np.ndarray, s: np.ndarray, h: np.ndarray, trust: np.ndarray,
-                discounted: np.ndarray) -> np.ndarray:
+                discounted: np.ndarray, store_of: np.ndarray | None) -> np.ndarray:
         """Intents in talent hosts' rooms that move to the self-broadcasting brand's store (``brands.divert``)."""
         out = np.zeros(intent.size, bool)
-        if not discounted.any():
+        if store_of is None:
             return out
         C, S, H = self.consumers, self.sellers, self.hosts
         ci, si, hi = c[intent], s[intent], h[intent]
-        store_of = self._store_of()
         cand = np.flatnonzero(discounted[si] & (H.employer[hi] < 0) & (store_of[si] >= 0))
         cand = cand[C.is_aware(ci[cand], S.aware_slot[si[cand]])]  # one must know the brand to look for its store
         if cand.size:
@@ -717,11 +719,8 @@ class MarketModel(mesa.Model):
         self.ledger.side("fund_cash", cash)
         providers.settle(self, d, fees, client_gmv, cash)
         act = P.active[:n]
-        S = self.sellers
-        client = S.sp[: S.n] >= 0
-        client_mass = np.bincount(S.sp[: S.n][client], weights=S.mass[: S.n][client], minlength=n)
         # in proportion to the real SPs and real clients each agent stands for
-        eco = self.funds.invest_eco(d - self.t0, np.where(act, client_mass + P.mass[:n], 0.0))
+        eco = self.funds.invest_eco(d - self.t0, np.where(act, providers.clients_mass(self.sellers, n) + P.mass[:n], 0.0))
         self.ledger.side("fund_eco", eco)
         if eco.any():
             f = cfg.funds
@@ -801,11 +800,10 @@ class MarketModel(mesa.Model):
         """
         cfg = make_config(config if config is not None else to_dict(self.cfg), **overrides)
         old, new = to_dict(self.cfg), to_dict(cfg)
-        for key in FROZEN_AT_BRANCH:
-            a, b = _get(old, key), _get(new, key)
-            if a != b:
-                raise ConfigError(f"invalid config: {key} = {b!r}: a branch must keep {a!r} "
-                                  "(it fixed the initial market; build a new model instead)")
+        key = frozen_change(old, new)
+        if key is not None:
+            raise ConfigError(f"invalid config: {key} = {get_key(new, key)!r}: a branch must keep "
+                              f"{get_key(old, key)!r} (it fixed the initial market; build a new model instead)")
         r = self.reported_day
         for i, (day, _) in enumerate(cfg.brands.entry_waves):
             if day <= r and [day, _] not in self.cfg.brands.entry_waves:

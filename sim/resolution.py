@@ -160,6 +160,14 @@ def warning_lines(info: dict[str, object], min_agents: int) -> list[str]:
     return lines
 
 
+def warn(info: dict[str, object], min_agents: int, stacklevel: int = 2) -> None:
+    """Say :func:`warning_lines` as :class:`ResolutionWarning` s."""
+    import warnings
+
+    for line in warning_lines(info, min_agents):
+        warnings.warn(line, ResolutionWarning, stacklevel=stacklevel + 1)
+
+
 def stochastic_round(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Integers with expectation ``x`` (floor plus a Bernoulli of the remainder)."""
     x = np.asarray(x, float)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.book import Book, BookAgent, column_view
-from sim.agents.sellers import Kind
+from sim.agents.sellers import Kind, Sellers
 from sim.config import SP_TIERS, ProvidersConfig
 from sim.resolution import stochastic_round
 
@@ -128,6 +128,13 @@ def match(model: MarketModel, day: int) -> int:
     return matched
 
 
+def clients_mass(sellers: Sellers, n: int) -> np.ndarray:
+    """Total mass of each of the first ``n`` SPs' clients (real clients / scale)."""
+    sp = sellers.sp[: sellers.n]
+    client = sp >= 0
+    return np.bincount(sp[client], weights=sellers.mass[: sellers.n][client], minlength=n)
+
+
 def release(model: MarketModel, sellers: np.ndarray) -> None:
     """End the SP contracts of ``sellers``."""
     S, P = model.sellers, model.providers
@@ -148,9 +155,7 @@ def settle(model: MarketModel, day: int, fees: np.ndarray, client_gmv: np.ndarra
     P.client_gmv[:n] += client_gmv
     P.fees[:n] += fees
     P.cash[:n] += cash
-    S = model.sellers
-    client = S.sp[: S.n]
-    client_mass = np.bincount(client[client >= 0], weights=S.mass[: S.n][client >= 0], minlength=n)
+    client_mass = clients_mass(model.sellers, n)
     # costs per real SP and per real client, for the real agents the SP agent stands for
     profit = np.where(act, fees + cash - cfg.fixed_cost * P.mass[:n] - cfg.client_cost * client_mass, 0.0)
     P.profit[:n] += profit
@@ -160,6 +165,7 @@ def settle(model: MarketModel, day: int, fees: np.ndarray, client_gmv: np.ndarra
     if gone.size:
         P.active[gone] = False
         P.exited[gone] = day
+        S = model.sellers
         release(model, np.flatnonzero(np.isin(S.sp[: S.n], gone)))
     return gone
 
