@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.agents.providers import clients_mass
 from sim.ledger import FIELDS, AccountingError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,6 +64,15 @@ def check_invariants(model: MarketModel) -> None:
                      f"{fund.name} fund payments != fund spending")
     _require(abs(P.cash[: P.n].sum() - (model.funds.cash.total - model.funds.cash.remaining)) <= 1e-6,
              "cash fund paid != cash received by SPs")
+    # SP contracts: each SP's clients are the shares its sellers hold, within its capacity, at active SPs only
+    ns = S.n
+    share, sp = S.sp_share[:ns], S.sp[:ns]
+    _require(bool(((share >= 0) & (share <= 1 + 1e-9)).all() and (share[sp < 0] == 0).all()),
+             "an SP share outside [0, 1] or without a contract")
+    _require(bool(P.active[sp[sp >= 0]].all()), "a seller contracted to an SP that left")
+    _require(bool(np.allclose(P.clients[: P.n], clients_mass(S, P.n), rtol=1e-9, atol=1e-9)),
+             "SP clients != the shares their sellers hold")
+    _require(bool((P.clients[: P.n] <= P.max_clients[: P.n] * (1 + 1e-9) + 1e-9).all()), "an SP above its capacity")
     traffic = model.funds.traffic
     _require(abs((traffic.total - traffic.remaining) - model.traffic_fund_shown) <= 1e-6,
              "traffic fund charged != fund impressions shown")

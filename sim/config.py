@@ -269,7 +269,9 @@ class ProvidersConfig:
     real_n: float = _f(1000.0, "service providers on the whole platform (platform.users users)", ge=0.0)
     n: int | None = _f(None, "simulated service providers (null: follow the resolution)", ge=1)
     tier_shares: list[float] = _f([0.4, 0.25, 0.15, 0.12, 0.08], "share " + "/".join(SP_TIERS))
-    tier_capability: list[float] = _f([0.2, 0.35, 0.5, 0.65, 0.8], "mean capability in [0, 1]", **PROB)
+    tier_profile: list[list[float]] = _f([[0.15, 0.35, 0.10], [0.30, 0.40, 0.50], [0.55, 0.40, 0.30],
+                                          [0.60, 0.65, 0.60], [0.80, 0.80, 0.80]],
+                                         "per tier: mean [traffic_op, room_op, incubation] in [0, 1]", **PROB)
     capability_sd: float = _f(0.1, "capability units", ge=0.0)
     tier_capacity: list[int] = _f([2, 4, 8, 15, 30], "clients of one real SP", ge=0)
     tier_fee: list[float] = _f([0.03, 0.04, 0.05, 0.06, 0.07], "share of client GMV", **PROB)
@@ -277,15 +279,20 @@ class ProvidersConfig:
     traffic_uplift: float = _f(1.0, "room weight x (1 + u * traffic capability)", ge=0.0)
     incubation: bool = _f(True)  # SPs' host-incubation capability acts (off: no protection, no re-growing)
     incubation_protect: float = _f(0.8, "store wage x (1 + p * incubation capability) in a host's poaching decision", **PROB)
-    seek_prob: float = _f(0.05, "per day, brands and new brands without an SP", **PROB)
-    merchant_seek_prob: float = _f(0.002, "per day, white-label merchants without an SP", **PROB)
-    fee_weight: float = _f(5.0, "matching score per unit fee", ge=0.0)
+    seek_prob: float = _f(0.05, "per day, brands and new brands not fully served weigh hiring an SP", **PROB)
+    merchant_seek_prob: float = _f(0.002, "per day, white-label merchants not fully served weigh hiring an SP", **PROB)
+    commission_guess: float = _f(0.2, "share of GMV a seller expects to pay hosts, in its hiring decision", **PROB)
+    match_noise: float = _f(0.02, "Gumbel scale on a seller's expected gain per yuan of GMV", ge=0.0)
     contract_churn: float = _f(0.003, "per client and day", **PROB)
-    fixed_cost: float = _f(40.0, "yuan/day per real SP", ge=0.0)
-    client_cost: float = _f(8.0, "yuan/day per real client", ge=0.0)
-    exit_patience: int = _f(90, "days of losses before exit", ge=1)
+    fixed_cost: float = _f(5.0, "yuan/day per real SP", ge=0.0)
+    client_cost: float = _f(2.0, "yuan/day per real client", ge=0.0)
+    invest_share: float = _f(0.5, "share of positive operating profit and of cash incentives an SP reinvests", **PROB)
+    invest_capability: float = _f(2e-7, "capability per yuan one real SP invests x (1 - capability)", ge=0.0)
+    invest_capacity: float = _f(5e-6, "real clients per yuan one real SP invests", ge=0.0)
+    capable_threshold: float = _f(0.5, "mean capability of a 'capable' SP", **PROB)
+    exit_patience: int = _f(90, "days of negative expected value before exit", ge=1)
     profit_memory: float = _f(30.0, "days (EWMA horizon)", ge=1.0)
-    entry_rate: float = _f(0.001, "new SPs/day per SP of the initial population, when the average SP is profitable", ge=0.0)
+    entry_rate: float = _f(0.001, "new SPs/day per SP of the initial population, at full expected margin", ge=0.0)
     gmv_threshold: float = _f(1e8, "yuan/year at platform scale (seed: 200 SPs over 100M)", gt=0.0)
 
 
@@ -298,9 +305,8 @@ class FundsConfig:
     eco: float = _f(1e9, "yuan at platform scale (seed: 1 billion)", ge=0.0)
     start_day: int = _f(1, "day", ge=1)
     horizon_days: int = _f(183, "days (seed: the half year)", ge=1)
-    cash_rate: float = _f(0.1, "yuan of incentive per yuan of client GMV growth", ge=0.0)
-    eco_capability: float = _f(2e-7, "capability per yuan one real SP receives x (1 - capability)", ge=0.0)
-    eco_capacity: float = _f(5e-6, "clients per yuan one real SP receives", ge=0.0)
+    cash_rate: float = _f(0.1, "yuan of incentive per yuan of verified client GMV growth", ge=0.0)
+    cash_window: int = _f(30, "days over which client growth is measured, paid and clawed back", ge=1)
 
 
 @dataclass
@@ -478,7 +484,10 @@ def _cross_check(cfg: SimConfig) -> None:
         if wave[1] > MAX_WAVE:
             raise _fail(key + "[1]", wave[1], f"at most {MAX_WAVE:,} real brands (more brands than exist)")
     _shares("providers.tier_shares", p.tier_shares, len(SP_TIERS))
-    for key, values in (("providers.tier_capability", p.tier_capability), ("providers.tier_capacity", p.tier_capacity),
+    if len(p.tier_profile) != len(SP_TIERS) or any(len(row) != 3 for row in p.tier_profile):
+        raise _fail("providers.tier_profile", p.tier_profile,
+                    f"a list of {len(SP_TIERS)} triples [traffic_op, room_op, incubation] in [0, 1]")
+    for key, values in (("providers.tier_capacity", p.tier_capacity),
                         ("providers.tier_fee", p.tier_fee)):
         if len(values) != len(SP_TIERS):
             raise _fail(key, values, f"a list of {len(SP_TIERS)} values ({', '.join(SP_TIERS)})")

@@ -9,13 +9,18 @@ over ``horizon_days`` from ``start_day``: each day may spend at most
 ``remaining / days_left``, so a fund is never overdrawn and what one day leaves
 unspent rolls over.
 
-* **cash** pays SPs ``cash_rate`` per yuan of client GMV growth (7-day over
-  30-day average), pro rata when the day's budget binds;
+* **cash** pays SPs for *verified* client growth: every ``cash_window`` days
+  each SP is paid ``cash_rate`` per yuan by which its retained clients' settled
+  GMV (net of refunds) grew over their previous window, pro rata when the
+  window's budget binds; if the clients' GMV falls in the next window, up to
+  the last payment is clawed back (and returns to the fund).  SPs reinvest
+  part of it (``sim.agents.providers.invest``): cash reaches GMV through what
+  SPs do with it, and through the fund income entrants expect;
 * **traffic** grants live-room views to rooms carrying SP clients' goods,
-  through the allocator's boost interface, weighted by SP traffic capability;
-* **eco** invests in SPs (in proportion to the real SPs and clients each agent
-  stands for): every capability ``+= eco_capability * yuan per real SP * (1 - capability)``,
-  capacity ``+= eco_capacity * yuan per real SP`` real clients.
+  through the allocator's boost interface, weighted by the share served and SP
+  traffic capability;
+* **eco** invests in SPs, the same yuan per real SP (so it can lift many SPs
+  into capability, not only the biggest), all of it invested.
 """
 
 from __future__ import annotations
@@ -35,19 +40,32 @@ class Fund:
     total: float
     remaining: float
     spent_today: float = 0.0
+    returned_today: float = 0.0  # clawed back today
 
-    def allowance(self, cfg: FundsConfig, day: int) -> float:
-        """The most the fund may spend today (even pacing with roll-over)."""
-        if not cfg.start_day <= day < cfg.start_day + cfg.horizon_days or self.remaining <= 0:
+    def allowance(self, cfg: FundsConfig, day: int, days: int = 1) -> float:
+        """The most the fund may spend on the ``days`` days ending today (even pacing with roll-over).
+
+        The share of what remains is the window's days within the horizon over the
+        horizon's days left from the window's start.
+        """
+        end = cfg.start_day + cfg.horizon_days  # first day after the horizon
+        w0 = max(day - days + 1, cfg.start_day)
+        overlap = min(day + 1, end) - w0
+        if overlap <= 0 or self.remaining <= 0:
             return 0.0
-        days_left = cfg.start_day + cfg.horizon_days - day
-        return self.remaining / days_left
+        return self.remaining * overlap / (end - w0)
 
     def spend(self, amount: float) -> float:
         amount = float(min(max(amount, 0.0), self.remaining))
         self.remaining -= amount
         self.spent_today += amount
         return amount
+
+    def give_back(self, amount: float) -> None:
+        """Money clawed back returns to the fund (never above what was spent)."""
+        amount = float(min(max(amount, 0.0), self.total - self.remaining))
+        self.remaining += amount
+        self.returned_today += amount
 
 
 class Funds:
@@ -67,6 +85,20 @@ class Funds:
     def begin_day(self) -> None:
         for f in (self.cash, self.traffic, self.eco):
             f.spent_today = 0.0
+            f.returned_today = 0.0
+
+    def outlook(self, day: int, real_sps: float) -> float:
+        """Cash and ecosystem money a real SP can expect per day from now to the end of the horizon (model yuan)."""
+        cfg = self.cfg
+        days_left = cfg.start_day + cfg.horizon_days - max(day, cfg.start_day)
+        if days_left <= 0 or real_sps <= 0:
+            return 0.0
+        return (self.cash.remaining + self.eco.remaining) / days_left / real_sps
+
+    def cash_window_ends(self, day: int) -> bool:
+        """Whether a cash window closes today: windows tile every day (the burn-in too) from ``start_day``, so
+        the first paid window is compared with a full window before the fund began."""
+        return (day - self.cfg.start_day + 1) % self.cfg.cash_window == 0
 
     def traffic_grant(self, day: int) -> int:
         """Whole live-room views the traffic fund offers today."""
@@ -76,15 +108,23 @@ class Funds:
         """Charge the views actually delivered; undelivered ones stay in the fund for later days."""
         self.traffic.spend(granted)
 
-    def pay_cash(self, day: int, growth: np.ndarray) -> np.ndarray:
-        """Cash incentives per SP for positive client-GMV growth (model yuan)."""
-        want = self.cfg.cash_rate * np.maximum(growth, 0.0)
-        budget = self.cash.allowance(self.cfg, day)
+    def pay_cash(self, day: int, growth: np.ndarray, paid_last: np.ndarray) -> np.ndarray:
+        """Net cash per SP at the close of a window (model yuan): pay for growth, claw back after a fall.
+
+        ``growth`` is the window's verified client GMV growth of each SP, ``paid_last``
+        what each was paid for the previous window (the most a fall can claw back).
+        """
+        rate = self.cfg.cash_rate
+        claw = np.minimum(np.maximum(paid_last, 0.0), rate * np.maximum(-growth, 0.0))
+        if claw.any():
+            self.cash.give_back(claw.sum())
+        want = rate * np.maximum(growth, 0.0)
+        budget = self.cash.allowance(self.cfg, day, self.cfg.cash_window)
         total = want.sum()
         if total <= 0 or budget <= 0:
-            return np.zeros_like(want)
+            return -claw
         pay = want * min(1.0, budget / total)
-        return pay * (self.cash.spend(pay.sum()) / pay.sum())
+        return pay * (self.cash.spend(pay.sum()) / pay.sum()) - claw
 
     def invest_eco(self, day: int, weights: np.ndarray) -> np.ndarray:
         """Ecosystem investment per SP (model yuan), in proportion to ``weights``."""

@@ -126,6 +126,7 @@ class MarketModel(mesa.Model):
         self.boosts: list[Boost] = []
         self.traffic_fund_shown = 0  # live-room views the traffic fund delivered (simulated views)
         self.events: dict[str, float] = {}
+        self.sp_matching = providers.Matching(0, 0.0, 0.0)
         self.expected_churn = cfg.consumers.base_churn * cfg.consumers.n  # expected churners of the last day
         self.merchant_turnover = 0.0  # merchants that left yesterday (expected closures + exits + bans)
         #: Arrival references (trust, brand presence): re-anchored when the burn-in ends.
@@ -133,8 +134,6 @@ class MarketModel(mesa.Model):
         self._init_hosts()
         self.merchant_mass = float(P["merchants"].masses(scale)[0])
         self.brand_mass = float(P["brands"].masses(scale)[0]) if P["brands"].agents else 1.0
-        #: Mass of a typical SP client (brands seek SPs first), converting real SP capacity into client agents.
-        self.client_mass = self.brand_mass if P["brands"].agents else self.merchant_mass
         init = self.streams.get("init.merchants")
         ids = self._add_merchants(init, P["merchants"].agents, INITIAL)
         self._give_ages(init, ids, self.sellers, self.cfg.merchants.exit_patience)
@@ -143,7 +142,7 @@ class MarketModel(mesa.Model):
         rng = self.streams.get("init.providers")
         sp = P["providers"]
         ids = self.providers.add(self.day, provider_traits(cfg.providers, rng, sp.stratum_of_each(),
-                                                           sp.masses(scale)[sp.stratum_of_each()], self.client_mass))
+                                                           sp.masses(scale)[sp.stratum_of_each()]))
         self._give_ages(rng, ids, self.providers, cfg.providers.exit_patience)
         for i in ids:
             ProviderAgent(self, i)
@@ -250,8 +249,7 @@ class MarketModel(mesa.Model):
         self.funds.begin_day()
         self._arrivals(d)
         self._seller_entry(d)
-        self.events["sp_matches"] = providers.match(self, d)
-        self.events["sp_entered"] = providers.enter(self, d).size
+        self._sp_market(d)
         demotion = plat.demotion_multiplier(self.cfg.platform, self.sellers, d)
         self.hosts.review(self.cfg.hosts, self.sellers, self.streams.get("host.review", d), d,
                           demotion * brands.host_willingness(self), brands.extra_commission(self))
@@ -372,7 +370,8 @@ class MarketModel(mesa.Model):
         sp = S.sp[seller]
         client = sp >= 0
         if offer and client.any():
-            weights = 1.0 + self.cfg.providers.traffic_uplift * self.providers.traffic_op[sp[client]]
+            served = S.sp_share[seller[client]]
+            weights = served * (1.0 + self.cfg.providers.traffic_uplift * self.providers.traffic_op[sp[client]])
             self.boosts.append(Boost("fund_traffic", room[client], offer, weights, items=seller[client]))
 
     def view_price(self) -> float:
@@ -395,8 +394,8 @@ class MarketModel(mesa.Model):
         rng = self.streams.get("allocation", d)
         slate = H.slate[live]
         carried = slate >= 0
-        sp = np.where(carried, self.sellers.sp[np.maximum(slate, 0)], -1)
-        traffic_op = np.where(sp >= 0, self.providers.traffic_op[np.maximum(sp, 0)], 0.0).max(axis=1, initial=0.0)
+        traffic_op = np.where(carried, providers.service(self.sellers, self.providers, "traffic_op")[np.maximum(slate, 0)],
+                              0.0).max(axis=1, initial=0.0)
         room_mult = np.where(carried, demotion[np.maximum(slate, 0)], 1.0).min(axis=1, initial=1.0)
         room_mult *= 1.0 + cfg.providers.traffic_uplift * traffic_op
         mass = H.mass[live]
@@ -462,9 +461,7 @@ class MarketModel(mesa.Model):
         w = cfg.choice.private_host_weight
         trust[priv] = (1.0 - w) * trust[priv] + w * F.trust[v["edge"][priv]]
         table = seller_utility(cfg.choice, S)  # (seller, segment): a small table, one gather per view
-        sp = S.sp[: S.n]
-        table += (cfg.providers.conversion_uplift * np.where(sp >= 0, self.providers.room_op[np.maximum(sp, 0)],
-                                                             0.0))[:, None]
+        table += (cfg.providers.conversion_uplift * providers.service(S, self.providers, "room_op"))[:, None]
         seller_term = table.ravel()[s * table.shape[1] + C.segment[c]]
         branded = np.flatnonzero(S.kind[s] != Kind.WHITE_LABEL)
         aware = C.is_aware(c[branded], S.aware_slot[s[branded]])
@@ -529,7 +526,7 @@ class MarketModel(mesa.Model):
         o["channel"] = (H.employer[oh] >= 0).astype(np.int64)
         o["sp"] = S.sp[os_]
         commission = H.commission[oh] + np.where(o["channel"] == 0, brands.extra_commission(self)[os_], 0.0)
-        fee = np.where(o["sp"] >= 0, self.providers.fee[np.maximum(o["sp"], 0)], 0.0)
+        fee = providers.fee_rate(S, self.providers, os_)
         split = self.ledger.post(C.segment[oc], S.kind[os_], o["channel"], S.cohort[os_], o["price"],
                                  commission, cfg.platform.take_rate, fee, st.refunded)
         o.update({f"fen_{k}": val for k, val in split.items()})
@@ -706,29 +703,68 @@ class MarketModel(mesa.Model):
         self.events["hosts_poached"], self.events["followers_poached"] = brands.poach(self, d)
         self.events["upgrades"] = float(S.mass[upgrades.upgrade(self, d)].sum())
 
+    def _sp_market(self, d: int) -> None:
+        """Contracts end or are made on expected gain; SPs enter on expected value (fund income included)."""
+        cfg, S, P = self.cfg, self.sellers, self.providers
+        # the initial market's contracts: every seller weighs hiring once its sales statistics exist
+        everyone = d == round(cfg.merchants.profit_memory)
+        self.sp_matching = providers.match(S, P, cfg.providers, cfg.platform.take_rate, d,
+                                           self.streams.get("provider.match", d), self.streams.get("provider.churn", d),
+                                           everyone=everyone)
+        self.events["sp_matches"] = self.sp_matching.matched
+        pop = self.pops["providers"]
+        masses = pop.masses(cfg.consumers.scale)
+        rng = self.streams.get("provider.entry", d)
+        tiers = providers.entrants(cfg.providers, rng, pop.agents, masses, self.sp_matching.unmet,
+                                   self.sp_matching.unmet_gmv, self._fund_outlook(d))
+        if tiers.size:
+            ids = P.add(d, provider_traits(cfg.providers, rng, tiers, masses[tiers]))
+            for i in ids:
+                ProviderAgent(self, i)
+        self.events["sp_entered"] = float(masses[tiers].sum())
+
+    def _fund_outlook(self, d: int) -> float:
+        """Fund money one real SP can still expect per day (model yuan)."""
+        P = self.providers
+        return self.funds.outlook(d - self.t0, float(P.mass[: P.n][P.active[: P.n]].sum()))
+
     def _providers_and_funds(self, d: int, o: dict[str, np.ndarray]) -> None:
-        """Service providers earn fees and fund money, receive ecosystem investment, and may exit."""
-        P, cfg = self.providers, self.cfg
-        n = P.n
+        """SPs earn fees, are paid for verified client growth, invest, receive ecosystem money, and may exit."""
+        P, S, cfg = self.providers, self.sellers, self.cfg
+        n, ns = P.n, S.n
         sp = o["sp"]
         client = sp >= 0
+        share = S.sp_share[o["seller"][client]]
         fees = np.bincount(sp[client], weights=o["fen_sp_fee"][client], minlength=n) / 100.0
-        client_gmv = np.bincount(sp[client], weights=o["fen_gmv"][client], minlength=n) / 100.0
-        growth = np.where(P.active[:n], P.ew_client_gmv_fast[:n] - P.ew_client_gmv[:n], 0.0)
-        cash = self.funds.pay_cash(d - self.t0, growth)
+        client_gmv = np.bincount(sp[client], weights=o["fen_gmv"][client] * share, minlength=n) / 100.0
+        settled = np.where(o["refunded"], 0, o["fen_gmv"]) / 100.0
+        S.win_gmv[:ns] += np.bincount(o["seller"], weights=settled, minlength=ns)
+        r = d - self.t0
+        cash = np.zeros(n)
+        if self.funds.cash_window_ends(r):
+            cash = self.funds.pay_cash(r, self._verified_growth(r), P.paid_window[:n])
+            P.paid_window[:n] = np.maximum(cash, 0.0)
+            S.prev_win_gmv[:ns] = S.win_gmv[:ns]
+            S.win_gmv[:ns] = 0.0
         self.ledger.side("fund_cash", cash)
-        providers.settle(self, d, fees, client_gmv, cash)
+        own, _ = providers.settle(cfg.providers, S, P, d, fees, client_gmv, cash, self._fund_outlook(d))
         act = P.active[:n]
-        # in proportion to the real SPs and real clients each agent stands for
-        eco = self.funds.invest_eco(d - self.t0, np.where(act, providers.clients_mass(self.sellers, n) + P.mass[:n], 0.0))
+        eco = self.funds.invest_eco(r, providers.eco_weights(cfg.providers, P))
         self.ledger.side("fund_eco", eco)
-        if eco.any():
-            f = cfg.funds
-            per_real = eco / P.mass[:n]  # yuan one real SP received
-            for col in (P.traffic_op, P.room_op, P.incubation):
-                col[:n] += f.eco_capability * per_real * (1.0 - col[:n])
-            P.max_clients[:n] += f.eco_capacity * per_real * P.mass[:n] / self.client_mass
-            P.eco[:n] += eco
+        P.eco[:n] += eco
+        providers.invest(cfg.providers, P, own + eco)
+        self.events["sp_investment"] = float((own + eco).sum())
+        self.events["sp_client_gmv"] = float(client_gmv.sum())
+
+    def _verified_growth(self, r: int) -> np.ndarray:
+        """Each SP's clients' settled-GMV growth over their previous window, for clients served the whole window."""
+        S, P = self.sellers, self.providers
+        ns = S.n
+        start = self.t0 + r - self.cfg.funds.cash_window + 1  # the window's first simulated day
+        sp = S.sp[:ns]
+        kept = (sp >= 0) & (S.sp_since[:ns] < start) & S.active[:ns]
+        delta = (S.win_gmv[:ns] - S.prev_win_gmv[:ns]) * S.sp_share[:ns]
+        return np.bincount(sp[kept], weights=delta[kept], minlength=P.n)
 
     def _quality_control(self, d: int) -> None:
         banned, demoted = plat.inspect(self.cfg.platform, self.sellers, self.streams.get("inspection", d), d)
@@ -747,7 +783,7 @@ class MarketModel(mesa.Model):
         H.drop_sellers(ids, d)
         closed = np.isin(H.employer[: H.n], ids)
         self.follows.remove_hosts(closed)
-        providers.release(self, ids)
+        providers.release(S, self.providers, ids)
         slots = S.aware_slot[ids]
         slots = slots[slots >= 0]
         for slot in slots:

@@ -63,7 +63,7 @@ def _days_to_content(providers: dict) -> float:
 
 def test_steps_are_faster_with_a_service_provider():
     no_sp = _days_to_content({"real_n": 0.0})
-    with_sp = _days_to_content({"real_n": 1e6, "seek_prob": 1.0, "tier_capability": [0.9] * 5, "conversion_uplift": 0.0,
+    with_sp = _days_to_content({"real_n": 1e6, "seek_prob": 1.0, "tier_profile": [[0.9] * 3] * 5, "conversion_uplift": 0.0,
                                 "traffic_uplift": 0.0})
     assert with_sp < no_sp
 
@@ -87,9 +87,14 @@ def test_entry_waves_arrive_on_their_day_as_their_own_cohort():
 def test_fund_budgets_are_never_overdrawn_and_pace_evenly():
     f = Funds(FundsConfig(cash=3000.0, traffic=0.0, eco=3000.0, horizon_days=10, start_day=1), scale=1.0,
               share=1.0, views_per_impression=0.05)
-    paid = [f.pay_cash(d, np.array([1e9, 1e9])).sum() for d in range(1, 15)]
+    f.cfg.cash_window = 2  # windows close on days 2, 4, ..., 10: five payments of 600
+    paid = [f.pay_cash(d, np.array([1e9, 1e9]), np.zeros(2)).sum() if f.cash_window_ends(d) else 0.0
+            for d in range(1, 15)]
     assert sum(paid) == pytest.approx(3000.0) and f.cash.remaining >= 0
-    assert max(paid) == pytest.approx(300.0) and paid[-1] == 0.0  # even pacing, nothing after the horizon
+    assert paid[1] == pytest.approx(600.0) and paid[9] == pytest.approx(600.0) and paid[11] == 0.0  # even, then none
+    # a fall in the next window claws back at most the last payment, and the money returns to the fund
+    back = f.pay_cash(12, np.array([-1e12, -10.0]), np.array([300.0, 300.0]))
+    assert back == pytest.approx([-300.0, -f.cfg.cash_rate * 10.0]) and f.cash.remaining == pytest.approx(-back.sum())
     eco = [f.invest_eco(d, np.array([1.0, 3.0])) for d in range(1, 15)]
     assert sum(e.sum() for e in eco) == pytest.approx(3000.0) and eco[0][1] == pytest.approx(3 * eco[0][0])
 
@@ -155,7 +160,7 @@ def _poaching(incubation: float) -> tuple[int, int]:
     # store hosts here could earn 150-300 yuan a day on their own: a wage of 100 leaves them tempted
     model, m = simulate(days=90, seed=8, brands={"real_n": 7.5e5, "stage_orders": [5.0, 5.0, 5.0], "poach_prob": 0.05,
                                                   "sp_speed": 0.0, "store_wage": 100.0},
-                        providers={"real_n": 1.5e6, "seek_prob": 1.0, "tier_capability": [0.5] * 5, "capability_sd": 0.0,
+                        providers={"real_n": 1.5e6, "seek_prob": 1.0, "tier_profile": [[0.5] * 3] * 5, "capability_sd": 0.0,
                                    "conversion_uplift": 0.0, "traffic_uplift": 0.0, "incubation_protect": 0.8},
                         funds={"cash": 0.0, "traffic": 0.0, "eco": 0.0})
     return int(m["hosts_poached"].sum()), int(m["followers_poached"].sum())
@@ -167,8 +172,8 @@ def test_sp_incubation_lowers_poaching_losses(monkeypatch):
     base = prov.provider_traits
 
     def with_incubation(value):
-        def traits(cfg, rng, tier, mass, client_mass):
-            t = base(cfg, rng, tier, mass, client_mass)
+        def traits(cfg, rng, tier, mass):
+            t = base(cfg, rng, tier, mass)
             t["incubation"] = np.full(len(tier), value)
             return t
         return traits
@@ -349,3 +354,91 @@ def test_store_hosts_leave_when_their_outside_option_beats_their_wage():
         return int(m["hosts_poached"].sum())
 
     assert poached(1.0) > poached(1e6) == 0  # a well-paid store host stays
+
+
+# ---------------------------------------------------------------- the SP market and its funds
+#: A market whose SP sector has many agents: SPs pinned at 40 agents for 20,000 real SPs (20x the platform's).
+SP_MARKET = {"seed": 0, "burn_in": 150, "consumers": {"n": 20000, "scale": 15000.0},
+             "providers": {"real_n": 2e4, "n": 40}, "brands": {"real_n": 2e5}}
+NO_FUNDS = {"cash": 0.0, "traffic": 0.0, "eco": 0.0}
+TEN_X = {"cash": {"cash": 1e9}, "eco": {"eco": 1e10}, "traffic": {"traffic": 1e12}}
+
+
+@pytest.fixture(scope="module")
+def fund_arms() -> dict:
+    """Each fund alone at 10x the seed's size against no funds, branched from one burned-in market (183 days)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the pinned SP count is reported as not proportional
+        root = MarketModel(days=183, funds=NO_FUNDS, **SP_MARKET)
+        out = {}
+        for name, fund in {"none": {}, **TEN_X}.items():
+            arm = root.branch(funds={**NO_FUNDS, **fund})
+            for _ in range(183):
+                arm.step()
+            check_invariants(arm)
+            out[name] = arm.metrics_frame()
+    return out
+
+
+def test_the_cash_fund_raises_sp_investment_and_entry(fund_arms):
+    none, cash = fund_arms["none"], fund_arms["cash"]
+    assert cash["fund_cash_spent"].sum() > 0
+    assert cash["sp_investment"].sum() > 1.1 * none["sp_investment"].sum()
+    assert cash["sp_entered"].sum() > none["sp_entered"].sum()
+
+
+def test_the_eco_fund_grows_capable_sps_and_not_fewer_big_ones(fund_arms):
+    none, eco = fund_arms["none"], fund_arms["eco"]
+    assert eco["n_sps_capable"].iloc[-1] > none["n_sps_capable"].iloc[-1]
+    assert eco["n_sps_over_threshold"].iloc[-1] >= none["n_sps_over_threshold"].iloc[-1]
+    assert eco["sp_clients"].iloc[-1] > none["sp_clients"].iloc[-1]  # more capacity and capability serve more sellers
+
+
+def test_the_traffic_fund_raises_sp_clients_views_and_gmv(fund_arms):
+    none, traffic = fund_arms["none"], fund_arms["traffic"]
+    assert traffic["fund_traffic_views"].sum() > 0 and none["fund_traffic_views"].sum() == 0
+    assert traffic["sp_client_gmv"].sum() > 1.1 * none["sp_client_gmv"].sum()
+
+
+def _two_sps(capability: tuple[float, float], fee: tuple[float, float], seller_gmv: float):
+    """Two SPs and four sellers that all weigh hiring today."""
+    from sim.agents import providers as prov
+    from sim.agents.sellers import Sellers
+    from sim.config import ProvidersConfig
+
+    cfg = ProvidersConfig(match_noise=0.0, client_cost=2.0)
+    P = prov.Providers(4)
+    P.add(0, {"tier": np.array([2, 2]), "mass": np.array([1.0, 1.0]), "max_clients": np.array([4.0, 4.0]),
+              "fee": np.array(fee), **{c: np.array(capability) for c in prov.CAPABILITIES}})
+    S = Sellers(8, 1)
+    S.add(0, Kind.WHITE_LABEL, 0, {"price": np.full(4, 100.0), "unit_cost": np.full(4, 40.0), "quality": np.full(4, 0.5),
+                                   "claim": np.full(4, 0.5), "mass": np.ones(4), "ew_orders": np.full(4, seller_gmv / 100.0)})
+    rng = np.random.default_rng(0)
+    prov.match(S, P, cfg, 0.05, 1, rng, rng, everyone=True)
+    return S, P
+
+
+def test_sellers_hire_the_more_capable_sp_when_the_uplift_is_worth_the_fee():
+    S, P = _two_sps((0.2, 0.8), (0.05, 0.05), seller_gmv=500.0)
+    assert P.clients[1] == 4.0 and P.clients[0] == 0.0  # same fee: all go to the capable one
+    S, P = _two_sps((0.8, 0.8), (0.05, 0.5), seller_gmv=500.0)
+    assert P.clients[1] == 0.0  # a fee above the uplift's worth draws nobody
+    S, P = _two_sps((0.2, 0.8), (0.05, 0.05), seller_gmv=1.0)
+    assert P.clients[: 2].sum() == 0.0 and (S.sp[:4] < 0).all()  # too small to be worth serving
+
+
+def test_sp_investment_goes_to_capacity_when_full_and_to_capability_otherwise():
+    from sim.agents import providers as prov
+    from sim.config import ProvidersConfig
+
+    cfg = ProvidersConfig()
+    P = prov.Providers(4)
+    caps = {c: np.array([0.3, 0.3]) for c in prov.CAPABILITIES}
+    P.add(0, {"tier": np.array([2, 2]), "mass": np.array([1.0, 1.0]), "max_clients": np.array([4.0, 4.0]),
+              "fee": np.array([0.05, 0.05]), **caps})
+    P.clients[:2] = [4.0, 0.0]  # one full, one empty
+    prov.invest(cfg, P, np.array([1e6, 1e6]))
+    assert P.max_clients[0] > 4.0 and P.traffic_op[0] == pytest.approx(0.3)
+    assert P.max_clients[1] == 4.0 and P.traffic_op[1] > 0.3 and P.capability()[1] > 0.3

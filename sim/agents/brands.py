@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.agents import providers
 from sim.agents.sellers import Kind
 from sim.config import STEPS_STAGES, BrandsConfig, ChoiceConfig
 
@@ -46,9 +47,7 @@ def brand_traits(cfg: BrandsConfig, rng: np.random.Generator, k: int, n_segments
 
 def speed(model: MarketModel, ids: np.ndarray) -> np.ndarray:
     """STEPS speed of each seller: faster with a capable service provider."""
-    sp = model.sellers.sp[ids]
-    room_op = np.where(sp >= 0, model.providers.room_op[np.maximum(sp, 0)], 0.0)
-    return 1.0 + model.cfg.brands.sp_speed * room_op
+    return 1.0 + model.cfg.brands.sp_speed * providers.service(model.sellers, model.providers, "room_op", ids)
 
 
 def advance_steps(model: MarketModel, day: int, orders: np.ndarray) -> np.ndarray:
@@ -188,8 +187,7 @@ def poach(model: MarketModel, day: int) -> tuple[int, int]:
     store = store[S.kind[emp[store]] != Kind.WHITE_LABEL]
     if store.size == 0:
         return 0, 0
-    sp = S.sp[emp[store]]
-    inc = np.where(sp >= 0, model.providers.incubation[np.maximum(sp, 0)], 0.0) * pcfg.incubation
+    inc = providers.service(S, model.providers, "incubation", emp[store]) * pcfg.incubation
     outside = model.cfg.hosts.tier_commission[1] * H.ew_gmv[store] / H.mass[store]
     loyal_wage = cfg.store_wage * (1.0 + pcfg.incubation_protect * inc)
     risk = cfg.poach_prob * 0.5 * (1.0 + np.tanh(0.5 * (outside / loyal_wage - 1.0) / 0.1))

@@ -1,27 +1,44 @@
-"""Service providers (SPs): agencies that operate traffic and live rooms and incubate hosts.
+"""Service providers (SPs): a market of agencies that operate traffic and live rooms and incubate hosts.
 
-Five tiers (local, brand, business leader, core, strategic core) differ in
-capability (traffic operation, live-room operation, host incubation, each in
-[0, 1]), client capacity and fee (a share of client GMV).  Sellers seek an SP
-and pick the best free one by ``mean capability - fee_weight * fee`` plus
-Gumbel noise; contracts end at random or when either side leaves.  An SP earns
-fees (and fund money), pays fixed and per-client costs, exits after sustained
-losses, and new SPs enter while the average SP is profitable.
+Five tiers (local, brand, business leader, core, strategic core) differ in *what*
+they do (``tier_profile``: traffic operation, live-room operation, host
+incubation, each in [0, 1]), in client capacity and in fee (a share of client
+GMV).  Every rule here is a decision on expected value:
+
+* **Demand.**  A seller not fully served weighs hiring: SP ``j`` is expected to
+  multiply its GMV by ``M_j = (1 + traffic_uplift * t_j) * exp(conversion_uplift
+  * r_j)`` (the model's own traffic and conversion channels) and to take the fee
+  ``f_j`` of it, so the seller's gain per yuan of today's GMV is ``(m - f_j) M_j
+  - m`` with ``m`` its margin.  It hires the SP with the best gain (plus Gumbel
+  noise) if that gain is positive; the SP accepts a client only if the expected
+  fee covers the client's cost.  More capable SPs draw more clients.
+* **Contracts as shares.**  A seller agent stands for many real sellers and an
+  SP agent for many real SPs, so a contract serves a *share* ``sp_share`` of the
+  seller agent's real sellers (capacity is in real clients / scale, like every
+  mass); every SP effect on a seller (traffic, conversion, STEPS speed, host
+  incubation, fees, client GMV) is the SP's capability times that share.
+* **Investment.**  An SP reinvests ``invest_share`` of its positive operating
+  profit and of its cash incentives, and all ecosystem money, in capacity when
+  it is nearly full and in capability otherwise (along its tier's profile).
+* **Entry and exit.**  Entrants come while sellers wait unserved and an entrant's
+  expected profit, fund income included, is positive; an SP exits after
+  ``exit_patience`` days of negative expected value (operating profit plus the
+  fund income it can still expect).
+
+Functions take the books and config they act on, not the model.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
 from sim.agents.book import Book, BookAgent, column_view
 from sim.agents.sellers import Kind, Sellers
 from sim.config import SP_TIERS, ProvidersConfig
-from sim.resolution import stochastic_round
 
-if TYPE_CHECKING:  # pragma: no cover
-    from sim.model import MarketModel
+CAPABILITIES = ("traffic_op", "room_op", "incubation")
 
 
 class Providers(Book):
@@ -34,18 +51,20 @@ class Providers(Book):
         self.column("traffic_op", np.float64)
         self.column("room_op", np.float64)
         self.column("incubation", np.float64)
-        self.column("max_clients", np.float64)  # capacity in clients (fractional: the ecosystem fund grows it)
+        self.column("max_clients", np.float64)  # capacity in real clients / scale
         self.column("fee", np.float64)
-        self.column("clients", np.int32)
+        self.column("clients", np.float64)  # clients served, real clients / scale
         self.column("active", bool, False)
         self.column("entered", np.int32)
         self.column("exited", np.int32, -1)
         self.column("ew_client_gmv", np.float64)  # yuan/day of the agent, 30-day EWMA
-        self.column("ew_client_gmv_fast", np.float64)  # 7-day EWMA, for growth incentives
         self.column("client_gmv", np.float64)  # cumulative
         self.column("fees", np.float64)
-        self.column("cash", np.float64)  # cash-fund incentives received
+        self.column("cash", np.float64)  # cash-fund incentives received, net of clawbacks
+        self.column("paid_window", np.float64)  # cash paid for the last window (what a fall can claw back)
         self.column("eco", np.float64)  # ecosystem-fund investment received
+        self.column("invested", np.float64)  # cumulative investment (own and fund money)
+        self.column("ew_operating", np.float64)  # fees - costs, EWMA (what the SP expects to earn)
         self.column("ew_profit", np.float64)
         self.column("loss_days", np.int32)
         self.column("profit", np.float64)
@@ -58,138 +77,233 @@ class Providers(Book):
         self.entered[idx] = day
         return idx
 
-    def free(self) -> np.ndarray:
-        """Active SPs with room for another client."""
+    def room(self) -> np.ndarray:
+        """Free capacity of each SP (real clients / scale; 0 for inactive SPs)."""
         n = self.n
-        return self.active[:n] & (self.clients[:n] < np.floor(self.max_clients[:n]))
+        return np.where(self.active[:n], np.maximum(self.max_clients[:n] - self.clients[:n], 0.0), 0.0)
+
+    def capability(self) -> np.ndarray:
+        """Mean of the three capabilities of each SP."""
+        n = self.n
+        return (self.traffic_op[:n] + self.room_op[:n] + self.incubation[:n]) / 3.0
 
     def annual_client_gmv(self) -> np.ndarray:
         """Annualised client GMV of one real SP each agent stands for, yuan/year."""
         return self.ew_client_gmv[: self.n] * 365.0 / self.mass[: self.n]
 
 
-def provider_traits(cfg: ProvidersConfig, rng: np.random.Generator, tier: np.ndarray, mass: np.ndarray,
-                    client_mass: float) -> dict[str, np.ndarray]:
-    """Service providers of the given tiers and masses: three capabilities, capacity and fee.
+def provider_traits(cfg: ProvidersConfig, rng: np.random.Generator, tier: np.ndarray,
+                    mass: np.ndarray) -> dict[str, np.ndarray]:
+    """Service providers of the given tiers and masses: their tier's capability profile, capacity and fee.
 
     An agent of mass ``mu`` stands for ``mu * scale`` real SPs, each serving up to
-    ``tier_capacity`` real clients; in client agents of mass ``client_mass`` that
-    is ``tier_capacity * mu / client_mass``, rounded stochastically (fractional
-    capacity would round away the small strata's clients).
+    ``tier_capacity`` real clients: ``tier_capacity * mu`` in real clients / scale.
     """
     tier = np.asarray(tier, np.int8)
     k = tier.size
-    mean = np.asarray(cfg.tier_capability)[tier]
-    caps = np.clip(mean[:, None] + cfg.capability_sd * rng.standard_normal((k, 3)), 0.0, 1.0)
-    capacity = np.asarray(cfg.tier_capacity, float)[tier] * mass / client_mass
+    mean = np.asarray(cfg.tier_profile, float)[tier]
+    caps = np.clip(mean + cfg.capability_sd * rng.standard_normal((k, 3)), 0.0, 1.0)
     return {
         "tier": tier,
         "mass": mass,
-        "traffic_op": caps[:, 0],
-        "room_op": caps[:, 1],
-        "incubation": caps[:, 2],
-        "max_clients": stochastic_round(capacity, rng).astype(float),
+        **{name: caps[:, i] for i, name in enumerate(CAPABILITIES)},
+        "max_clients": np.asarray(cfg.tier_capacity, float)[tier] * mass,
         "fee": np.asarray(cfg.tier_fee)[tier],
     }
 
 
-def match(model: MarketModel, day: int) -> int:
-    """Sellers without an SP seek one; each takes the best free SP by capability net of fee."""
-    S, P, cfg = model.sellers, model.providers, model.cfg.providers
-    rng = model.streams.get("provider.match", day)
+def service(S: Sellers, P: Providers, column: str, ids: np.ndarray | None = None) -> np.ndarray:
+    """An SP capability as each seller gets it: its SP's ``column`` times the share of it served (0 without)."""
+    ids = np.arange(S.n) if ids is None else ids
+    sp = S.sp[ids]
+    has = sp >= 0
+    return np.where(has, getattr(P, column)[np.maximum(sp, 0)], 0.0) * S.sp_share[ids]
+
+
+def fee_rate(S: Sellers, P: Providers, ids: np.ndarray) -> np.ndarray:
+    """The SP fee each seller's GMV pays: its SP's fee times the share served (the bloc's average)."""
+    return service(S, P, "fee", ids)
+
+
+def multiplier(cfg: ProvidersConfig, traffic_op: np.ndarray, room_op: np.ndarray) -> np.ndarray:
+    """Expected GMV multiplier of an SP's capabilities (traffic weight times the logit's small-p conversion gain)."""
+    return (1.0 + cfg.traffic_uplift * traffic_op) * np.exp(cfg.conversion_uplift * room_op)
+
+
+def seller_margin(cfg: ProvidersConfig, S: Sellers, ids: np.ndarray, take_rate: float) -> np.ndarray:
+    """A seller's expected margin per yuan of GMV: price less unit cost, the platform's take and host commission."""
+    return 1.0 - S.unit_cost[ids] / S.price[ids] - take_rate - cfg.commission_guess
+
+
+@dataclass
+class Matching:
+    """What a day's matching did: contracts made and the mass of sellers who wanted an SP but found none."""
+
+    matched: int
+    unmet: float  # real sellers / scale wanting an SP with no room for them
+    unmet_gmv: float  # their GMV, yuan/day per real seller (what an entrant could serve)
+
+
+def match(S: Sellers, P: Providers, cfg: ProvidersConfig, take_rate: float, day: int, rng: np.random.Generator,
+          churn_rng: np.random.Generator, everyone: bool = False) -> Matching:
+    """Contracts end at random; sellers not fully served weigh hiring the SP that pays best (see module doc).
+
+    ``everyone``: every seller weighs it today (the initial market's contracts).
+    """
     n = S.n
     u = rng.random(n)
-    # contracts ending at random (SP competition and client turnover)
-    churn = model.streams.get("provider.churn", day).random(n)
-    end = np.flatnonzero((S.sp[:n] >= 0) & (churn < cfg.contract_churn))
-    release(model, end)
-    if P.n == 0:
-        return 0
+    churn = churn_rng.random(n)
+    release(S, P, np.flatnonzero((S.sp[:n] >= 0) & (churn < cfg.contract_churn)))
     brandish = S.kind[:n] != Kind.WHITE_LABEL
-    p_seek = np.where(brandish, cfg.seek_prob, cfg.merchant_seek_prob)
-    seekers = np.flatnonzero(S.active[:n] & (S.sp[:n] < 0) & (u < p_seek))
-    if seekers.size == 0:
-        return 0
-    quality = (P.traffic_op[: P.n] + P.room_op[: P.n] + P.incubation[: P.n]) / 3.0 - cfg.fee_weight * P.fee[: P.n]
-    noise = 0.1 * rng.gumbel(size=(seekers.size, P.n))
-    room = np.floor(P.max_clients[: P.n]).astype(np.int64) - P.clients[: P.n]
-    room[~P.active[: P.n]] = 0
-    matched = 0
-    for i, s in enumerate(seekers):  # seekers are a handful a day; capacity makes the choice sequential
-        score = np.where(room > 0, quality + noise[i], -np.inf)
-        best = int(np.argmax(score))
-        if not np.isfinite(score[best]):
-            break
+    p_seek = np.ones(n) if everyone else np.where(brandish, cfg.seek_prob, cfg.merchant_seek_prob)
+    seekers = np.flatnonzero(S.active[:n] & (S.sp_share[:n] < 1.0 - 1e-12) & (u < p_seek))
+    if seekers.size == 0 or P.n == 0:
+        return Matching(0, 0.0, 0.0)
+    mult = multiplier(cfg, P.traffic_op[: P.n], P.room_op[: P.n])
+    fee = P.fee[: P.n]
+    margin = seller_margin(cfg, S, seekers, take_rate)
+    gain = (margin[:, None] - fee[None, :]) * mult[None, :] - margin[:, None]
+    gain += cfg.match_noise * rng.gumbel(size=gain.shape)
+    gmv = S.ew_orders[seekers] * S.price[seekers] / S.mass[seekers]  # yuan/day of one real seller
+    # an SP takes a client whose expected fee covers the cost of serving it
+    worth = fee[None, :] * gmv[:, None] * mult[None, :] >= cfg.client_cost
+    room = P.room()
+    matched, unmet, unmet_gmv = 0, 0.0, 0.0
+    for i in np.argsort(-gmv, kind="stable"):  # SPs take the biggest sellers first
+        s = seekers[i]  # capacity makes the choice sequential; seekers are a handful a day
+        own = S.sp[s]
+        ok = worth[i] & (gain[i] > 0)
+        if own >= 0:  # one SP per seller agent: a partly served seller can only extend its contract
+            ok &= np.arange(P.n) == own
+        wants = bool(ok.any())
+        ok &= room > 1e-12
+        if not ok.any():
+            if wants:  # a sample of the waiting sellers (those weighing today): scaled up to all of them
+                w = S.mass[s] * (1.0 - S.sp_share[s]) / p_seek[s]
+                unmet += w
+                unmet_gmv += w * gmv[i]
+            continue
+        best = int(np.argmax(np.where(ok, gain[i], -np.inf)))
+        take = min(S.mass[s] * (1.0 - S.sp_share[s]), room[best])
+        if own < 0:
+            S.sp_since[s] = day
         S.sp[s] = best
+        S.sp_share[s] += take / S.mass[s]
         S.had_sp[s] = True
-        room[best] -= 1
-        P.clients[best] += 1
+        room[best] -= take
+        P.clients[best] += take
         matched += 1
-    return matched
+    return Matching(matched, unmet, unmet_gmv / unmet if unmet else 0.0)
 
 
 def clients_mass(sellers: Sellers, n: int) -> np.ndarray:
-    """Total mass of each of the first ``n`` SPs' clients (real clients / scale)."""
+    """Real clients / scale of each of the first ``n`` SPs."""
     sp = sellers.sp[: sellers.n]
     client = sp >= 0
-    return np.bincount(sp[client], weights=sellers.mass[: sellers.n][client], minlength=n)
+    w = sellers.mass[: sellers.n][client] * sellers.sp_share[: sellers.n][client]
+    return np.bincount(sp[client], weights=w, minlength=n)
 
 
-def release(model: MarketModel, sellers: np.ndarray) -> None:
+def release(S: Sellers, P: Providers, sellers: np.ndarray) -> None:
     """End the SP contracts of ``sellers``."""
-    S, P = model.sellers, model.providers
-    sp = S.sp[sellers]
-    sp = sp[sp >= 0]
-    if sp.size:
-        np.subtract.at(P.clients, sp, 1)
+    sellers = sellers[S.sp[sellers] >= 0]
+    if sellers.size:
+        np.subtract.at(P.clients, S.sp[sellers], S.mass[sellers] * S.sp_share[sellers])
+        P.clients[: P.n] = np.maximum(P.clients[: P.n], 0.0)  # rounding of the float sums
     S.sp[sellers] = -1
+    S.sp_share[sellers] = 0.0
 
 
-def settle(model: MarketModel, day: int, fees: np.ndarray, client_gmv: np.ndarray, cash: np.ndarray) -> np.ndarray:
-    """Book an SP day: GMV statistics, fees and fund cash in, costs out; exits. Returns exiting SPs."""
-    P, cfg = model.providers, model.cfg.providers
+def invest(cfg: ProvidersConfig, P: Providers, amount: np.ndarray) -> None:
+    """SPs invest ``amount`` (yuan of each agent): capacity when nearly full, capability along the tier's profile.
+
+    The capacity share is the utilisation squared; a real SP that invests ``a`` yuan
+    gains ``invest_capacity * a`` real clients of capacity and, in capability ``c``
+    with profile weight ``w`` (the tier's profile over its mean), ``invest_capability
+    * w * a * (1 - c)``.
+    """
+    n = P.n
+    amount = np.where(P.active[:n], amount, 0.0)
+    if not amount.any():
+        return
+    per_real = amount / P.mass[:n]
+    util = np.clip(P.clients[:n] / np.maximum(P.max_clients[:n], 1e-12), 0.0, 1.0)
+    to_capacity = util ** 2
+    P.max_clients[:n] += cfg.invest_capacity * per_real * to_capacity * P.mass[:n]
+    profile = np.asarray(cfg.tier_profile, float)[P.tier[:n]]
+    weight = profile / np.maximum(profile.mean(axis=1, keepdims=True), 1e-12)
+    for i, name in enumerate(CAPABILITIES):
+        col = getattr(P, name)
+        col[:n] += np.minimum(cfg.invest_capability * weight[:, i] * per_real * (1.0 - to_capacity), 1.0) * (1.0 - col[:n])
+    P.invested[:n] += amount
+
+
+def eco_weights(cfg: ProvidersConfig, P: Providers) -> np.ndarray:
+    """How the ecosystem fund splits among SPs: the same yuan per real SP among active SPs not yet capable.
+
+    Equal per real SP (not per client) so it lifts many SPs into capability rather than
+    concentrating clients in the biggest; once every SP is capable, all active SPs share it.
+    """
+    n = P.n
+    act = P.active[:n]
+    below = act & (P.capability() < cfg.capable_threshold)
+    return np.where(below if below.any() else act, P.mass[:n], 0.0)
+
+
+def settle(cfg: ProvidersConfig, S: Sellers, P: Providers, day: int, fees: np.ndarray, client_gmv: np.ndarray,
+           cash: np.ndarray, fund_outlook: float) -> tuple[np.ndarray, np.ndarray]:
+    """Book an SP day: fees and cash in, costs and own investment out; exits on expected value.
+
+    ``fund_outlook`` is the fund money a real SP can still expect per day. Returns
+    (own investment per SP, exiting SPs).
+    """
     n = P.n
     act = P.active[:n]
     P.ew_client_gmv[:n] += (client_gmv - P.ew_client_gmv[:n]) / 30.0
-    P.ew_client_gmv_fast[:n] += (client_gmv - P.ew_client_gmv_fast[:n]) / 7.0
     P.client_gmv[:n] += client_gmv
     P.fees[:n] += fees
     P.cash[:n] += cash
-    client_mass = clients_mass(model.sellers, n)
     # costs per real SP and per real client, for the real agents the SP agent stands for
-    profit = np.where(act, fees + cash - cfg.fixed_cost * P.mass[:n] - cfg.client_cost * client_mass, 0.0)
+    operating = np.where(act, fees - cfg.fixed_cost * P.mass[:n] - cfg.client_cost * P.clients[:n], 0.0)
+    P.ew_operating[:n] += (operating - P.ew_operating[:n]) / cfg.profit_memory
+    own = cfg.invest_share * (np.maximum(P.ew_operating[:n], 0.0) + np.maximum(cash, 0.0))
+    own = np.where(act, np.minimum(own, np.maximum(operating + cash, 0.0)), 0.0)  # paid from today's income
+    profit = np.where(act, operating + cash - own, 0.0)
     P.profit[:n] += profit
     P.ew_profit[:n] += (profit - P.ew_profit[:n]) / cfg.profit_memory
-    P.loss_days[:n] = np.where(act & (P.ew_profit[:n] < 0), P.loss_days[:n] + 1, 0)
+    value = P.ew_operating[:n] / P.mass[:n] + fund_outlook  # expected yuan/day of one real SP
+    P.loss_days[:n] = np.where(act & (value < 0), P.loss_days[:n] + 1, 0)
     gone = np.flatnonzero(act & (P.loss_days[:n] >= cfg.exit_patience))
     if gone.size:
         P.active[gone] = False
         P.exited[gone] = day
-        S = model.sellers
-        release(model, np.flatnonzero(np.isin(S.sp[: S.n], gone)))
-    return gone
+        release(S, P, np.flatnonzero(np.isin(S.sp[: S.n], gone)))
+    return own, gone
 
 
-def enter(model: MarketModel, day: int) -> np.ndarray:
-    """New SPs arrive at ``entry_rate`` per initial SP, scaled by how profitable the average real SP is.
+def entrant_value(cfg: ProvidersConfig, unmet: float, unmet_gmv: float, mass: np.ndarray,
+                  fund_outlook: float) -> np.ndarray:
+    """Expected yuan/day of one real entrant SP of each tier, serving waiting sellers (fund income included)."""
+    cap = np.asarray(cfg.tier_capacity, float)
+    profile = np.asarray(cfg.tier_profile, float)
+    mult = multiplier(cfg, profile[:, 0], profile[:, 1])
+    # the clients one real entrant can expect: its capacity, or its share of the waiting sellers
+    clients = np.minimum(cap, unmet / np.maximum(mass, 1e-12)) if unmet > 0 else np.zeros_like(cap)
+    return clients * (np.asarray(cfg.tier_fee) * unmet_gmv * mult - cfg.client_cost) - cfg.fixed_cost + fund_outlook
 
-    An entrant's tier is drawn by ``tier_shares`` and it carries its tier's mass.
+
+def entrants(cfg: ProvidersConfig, rng: np.random.Generator, initial_agents: int, masses: np.ndarray,
+             unmet: float, unmet_gmv: float, fund_outlook: float) -> np.ndarray:
+    """Tiers of today's entrant SPs: Poisson at ``entry_rate`` per initial SP agent, thinned by expected value.
+
+    Each tier ``t`` enters at ``entry_rate * agents * share_t * clip(E_t / fixed_cost, 0, 1)``
+    with ``E_t`` from :func:`entrant_value`.
     """
-    P, cfg = model.providers, model.cfg.providers
-    rng = model.streams.get("provider.entry", day)
-    act = P.active[: P.n]
-    margin = float((P.ew_profit[: P.n][act] / P.mass[: P.n][act]).mean()) if act.any() else 0.0
-    attract = np.clip(margin / max(cfg.fixed_cost, 1e-9), 0.0, 1.0) if act.any() else 1.0
-    k = int(rng.poisson(cfg.entry_rate * model.pops["providers"].agents * attract))
-    if k == 0:
-        return np.zeros(0, np.int64)
     shares = np.asarray(cfg.tier_shares, float)
-    tier = rng.choice(len(SP_TIERS), size=k, p=shares / shares.sum())
-    mass = model.pops["providers"].masses(model.cfg.consumers.scale)[tier]
-    ids = P.add(day, provider_traits(cfg, rng, tier, mass, model.client_mass))
-    for i in ids:
-        ProviderAgent(model, i)
-    return ids
+    value = entrant_value(cfg, unmet, unmet_gmv, masses, fund_outlook)
+    attract = np.clip(value / max(cfg.fixed_cost, 1e-9), 0.0, 1.0)
+    k = rng.poisson(cfg.entry_rate * initial_agents * shares * attract)
+    return np.repeat(np.arange(len(SP_TIERS)), k)
 
 
 class ProviderAgent(BookAgent):
@@ -204,7 +318,7 @@ class ProviderAgent(BookAgent):
 
     @property
     def clients(self) -> list[int]:
-        """Seller ids currently served."""
+        """Seller ids currently served (wholly or in part)."""
         S = self.model.sellers
         return [int(i) for i in np.flatnonzero(S.sp[: S.n] == self.index)]
 

@@ -59,6 +59,10 @@ class Sellers(Book):
         self.column("upgraded_on", np.int32, -1)
         self.column("invested", np.float64)  # cumulative quality investment (own + subsidy)
         self.column("sp", np.int32, -1)  # contracted service provider
+        self.column("sp_share", np.float64, 0.0)  # share of the agent's real sellers that SP serves
+        self.column("sp_since", np.int32, -1)  # day the contract began
+        self.column("win_gmv", np.float64)  # settled GMV in the current cash-fund window, yuan of the agent
+        self.column("prev_win_gmv", np.float64)  # ... in the previous window
         self.column("demoted_until", np.int32, -1)
         # running statistics: exponentially weighted daily means
         self.column("ew_views", np.float64)
