@@ -52,6 +52,14 @@ NEW_SOURCES: dict[str, str] = {
     "brands.switch_cost": "assumption (the effort of leaving a host's room to find the brand's store)",
     "brands.store_wage": "assumption (about 30,000 yuan a month for a brand's store host)",
     "platform.views_per_impression": "assumption (feed click-through into a live room; the one traffic unit, section 4.3)",
+    "providers.tier_profile": "assumption (what each tier does, read from the seed's tier descriptions; the values are not published; section 3.3.30)",
+    "providers.commission_guess": "assumption (about the mean host commission, hosts.tier_commission)",
+    "providers.match_noise": "assumption (sellers misjudge an SP's gain by a few percent of GMV)",
+    "providers.invest_share": "assumption (half of what an SP earns above costs goes back into the business)",
+    "providers.invest_capability": "assumption; the former funds.eco_capability (1e6 yuan of investment lifts a real SP a fifth of the way to full capability)",
+    "providers.invest_capacity": "assumption; the former funds.eco_capacity (1e6 yuan buys capacity for 5 more real clients)",
+    "providers.capable_threshold": "assumption (a mean capability of a core SP's profile, 0.5-0.65)",
+    "funds.cash_window": "assumption (a monthly settlement of the cash incentive; the seed gives no verification period)",
 }
 
 

@@ -104,7 +104,8 @@ def test_per_agent_figures_are_in_real_units():
 
 
 def test_one_traffic_unit_for_ads_and_the_fund():
-    m = MarketModel(**merge(SMALL, {"days": 30, "funds": {"start_day": 1, "horizon_days": 30}}))
+    # after a short burn-in, so that SP contracts exist (made on burn-in day 30) for the fund to reach
+    m = MarketModel(**merge(SMALL, {"days": 30, "burn_in": 40, "funds": {"start_day": 1, "horizon_days": 30}}))
     m.run_for(30)
     f = m.metrics_frame()
     vpi = m.cfg.platform.views_per_impression
