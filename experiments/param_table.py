@@ -59,6 +59,8 @@ NEW_SOURCES: dict[str, str] = {
     "providers.invest_capability": "assumption; the former funds.eco_capability (1e6 yuan of investment lifts a real SP a fifth of the way to full capability)",
     "providers.invest_capacity": "assumption; the former funds.eco_capacity (1e6 yuan buys capacity for 5 more real clients)",
     "providers.capable_threshold": "assumption (a mean capability of a core SP's profile, 0.5-0.65)",
+    "brands.belief_sd": "assumption (a brand usually, not always, guesses its main audience right; the seed's menswear case is a wrong guess)",
+    "brands.belief_orders": "assumption (a brand trusts its own guess as much as a few hundred orders)",
     "funds.cash_window": "assumption (a monthly settlement of the cash incentive; the seed gives no verification period)",
 }
 

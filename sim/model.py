@@ -697,7 +697,9 @@ class MarketModel(mesa.Model):
         self._remove_sellers(exits, d, banned=False)
         self.events["sellers_exited"] = float(S.mass[exits].sum())  # in real sellers / scale
         # STEPS, store openings, poaching, upgrades
-        opening = brands.advance_steps(self, d, orders)
+        segment_orders = np.bincount(os_ * self.n_segments + self.consumers.segment[o["consumer"]],
+                                     minlength=S.n * self.n_segments).reshape(S.n, self.n_segments)
+        opening = brands.advance_steps(self, d, orders, segment_orders)
         self._open_stores(opening, tier=1, persona=cfg.brands.store_persona, per_owner=cfg.brands.store_hosts)
         self.events["stores_opened"] = opening.size * cfg.brands.store_hosts
         self.events["hosts_poached"], self.events["followers_poached"] = brands.poach(self, d)

@@ -442,3 +442,37 @@ def test_sp_investment_goes_to_capacity_when_full_and_to_capability_otherwise():
     prov.invest(cfg, P, np.array([1e6, 1e6]))
     assert P.max_clients[0] > 4.0 and P.traffic_op[0] == pytest.approx(0.3)
     assert P.max_clients[1] == 4.0 and P.traffic_op[1] > 0.3 and P.capability()[1] > 0.3
+
+
+def _menswear(belief_orders: float, monkeypatch) -> tuple[float, float, float]:
+    """Brands that fit both segments alike but assume an all-male audience (segment 1): the seed's menswear case.
+
+    Returns the brands' mean fit with women and with men after 150 days, and their orders from women.
+    """
+    base = brands.brand_traits
+
+    def menswear(cfg, rng, k, n_segments, fit_sd):
+        t = base(cfg, rng, k, n_segments, fit_sd)
+        t["fit"] = np.zeros((k, n_segments))
+        t["audience_prior"] = np.tile([0.0, 1.0], (k, 1))
+        return t
+
+    monkeypatch.setattr(brands, "brand_traits", menswear)
+    model = MarketModel(seed=5, burn_in=0, consumers={"n": 6000}, hosts={"real_n": 7.5e6}, merchants={"real_n": 1.5e7},
+                        brands={"real_n": 4e5, "stage_orders": [10.0, 3000.0, 5000.0], "belief_orders": belief_orders,
+                                "content_fit_gain": 0.02},
+                        providers={"real_n": 0.0}, funds={"cash": 0.0, "traffic": 0.0, "eco": 0.0})
+    for _ in range(150):
+        model.step()
+    S = model.sellers
+    b = np.flatnonzero(S.active[: S.n] & (S.kind[: S.n] == Kind.BRAND))
+    assert (S.stage[b] >= brands.CONTENT).all()
+    return float(S.fit[b, 0].mean()), float(S.fit[b, 1].mean()), float(S.audience_orders[b, 0].sum())
+
+
+def test_content_search_finds_the_audience_a_brand_did_not_assume(monkeypatch):
+    women_fixed, men_fixed, orders_fixed = _menswear(1e12, monkeypatch)  # never updates its guess
+    women, men, orders = _menswear(200.0, monkeypatch)  # learns from who actually buys
+    assert women_fixed < 1e-6 < men_fixed  # all content effort on men
+    assert women > 0.5 * men  # buyers are half women: content for them follows
+    assert orders > orders_fixed  # and women's sales take off after retargeting

@@ -34,12 +34,17 @@ def brand_traits(cfg: BrandsConfig, rng: np.random.Generator, k: int, n_segments
     """Draw ``k`` traditional brands: dearer, better and more honest than white-label goods."""
     price = cfg.price_median * rng.lognormal(0.0, cfg.price_sd, k)
     quality = np.clip(rng.normal(cfg.quality_mean, cfg.quality_sd, k), 0.0, 1.0)
+    fit = rng.normal(0.0, fit_sd, (k, n_segments))
+    # the audience a brand assumes it has: the segment it fits best, as it guesses it (seed: the menswear
+    # brand that assumed men and found half its buyers were women)
+    guess = np.argmax(fit + cfg.belief_sd * rng.standard_normal((k, n_segments)), axis=1)
     return {
         "price": price,
         "quality": quality,
         "claim": quality + cfg.inflation,
         "unit_cost": cfg.unit_cost_share * price,
-        "fit": rng.normal(0.0, fit_sd, (k, n_segments)),
+        "fit": fit,
+        "audience_prior": np.eye(n_segments)[guess],
         "budget": np.full(k, cfg.entry_budget),
         "stage": np.full(k, DISTRIBUTION, dtype=np.int8),
     }
@@ -50,17 +55,35 @@ def speed(model: MarketModel, ids: np.ndarray) -> np.ndarray:
     return 1.0 + model.cfg.brands.sp_speed * providers.service(model.sellers, model.providers, "room_op", ids)
 
 
-def advance_steps(model: MarketModel, day: int, orders: np.ndarray) -> np.ndarray:
-    """Progress every active brand along STEPS by today's orders; returns brands that opened stores."""
+def audience_belief(cfg: BrandsConfig, S, ids: np.ndarray) -> np.ndarray:
+    """What each brand believes its audience is (shares by segment): its prior guess updated by its buyers.
+
+    ``(belief_orders x prior + orders by segment of one real brand) / (belief_orders + its orders)``.
+    """
+    real = S.audience_orders[ids] / S.mass[ids, None]
+    return (cfg.belief_orders * S.audience_prior[ids] + real) / (cfg.belief_orders + real.sum(axis=1, keepdims=True))
+
+
+def advance_steps(model: MarketModel, day: int, orders: np.ndarray, segment_orders: np.ndarray) -> np.ndarray:
+    """Progress every active brand along STEPS by today's orders; returns brands that opened stores.
+
+    ``segment_orders`` (sellers x segments) are today's orders by buyer segment: brands learn their
+    audience from them, and the content stage develops content for the segments they believe in.
+    """
     S, cfg = model.sellers, model.cfg.brands
     n = S.n
-    b = np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.BRAND) & (S.stage[:n] < SNOWBALL))
+    brand = np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.BRAND))
+    S.audience_orders[brand] += segment_orders[brand]
+    b = brand[S.stage[brand] < SNOWBALL]
     if b.size == 0:
         return without_store(model)
     v = speed(model, b)
     S.stage_progress[b] += orders[b] / S.mass[b] * v  # progress of one real brand
-    testing = b[S.stage[b] == CONTENT]
-    S.fit[testing] += (cfg.content_fit_gain * v[S.stage[b] == CONTENT])[:, None] * (1.0 - S.fit[testing])
+    content = S.stage[b] == CONTENT
+    testing = b[content]
+    # content search over audience segments: effort goes where the brand believes its buyers are
+    effort = S.fit.shape[1] * audience_belief(cfg, S, testing)
+    S.fit[testing] += cfg.content_fit_gain * v[content][:, None] * effort * (1.0 - S.fit[testing])
     need = np.asarray(cfg.stage_orders)[np.minimum(S.stage[b], SNOWBALL - 1)]
     up = b[S.stage_progress[b] >= need]
     S.stage[up] += 1

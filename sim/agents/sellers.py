@@ -52,6 +52,8 @@ class Sellers(Book):
         self.column("fit", np.float64, 0.0, width=n_segments)  # appeal to each audience segment
         # brands and new brands
         self.column("stage", np.int8, -1)  # STEPS stage index (brands only)
+        self.column("audience_prior", np.float64, 0.0, width=n_segments)  # a brand's guess of its audience shares
+        self.column("audience_orders", np.float64, 0.0, width=n_segments)  # its orders by buyer segment, of the agent
         self.column("stage_progress", np.float64)
         self.column("stage_day", np.int32, -1)  # day the current stage began
         self.column("budget", np.float64)  # entry budget left, yuan (the agent's, = mass x one real brand's)
