@@ -156,7 +156,7 @@ def daily_metrics(model: MarketModel, visits: dict[str, np.ndarray], orders: dic
     sp_act = P.active[: P.n]
     over = sp_act & (P.annual_client_gmv() >= model.cfg.providers.gmv_threshold)
     brand = S.active[: S.n] & (S.kind[: S.n] == Kind.BRAND)
-    stages = stage_counts(model)
+    stages = stage_counts(S)
     public = model.allocator.supplied
     m.update({
         "sp_fees": L.field("sp_fee").sum() * yuan,

@@ -252,7 +252,8 @@ class MarketModel(mesa.Model):
         self._sp_market(d)
         demotion = plat.demotion_multiplier(self.cfg.platform, self.sellers, d)
         self.hosts.review(self.cfg.hosts, self.sellers, self.streams.get("host.review", d), d,
-                          demotion * brands.host_willingness(self), brands.extra_commission(self))
+                          demotion * brands.host_willingness(self.cfg.brands, self.sellers),
+                          brands.extra_commission(self.cfg.brands, self.sellers))
         live = self.hosts.schedule(self.streams.get("host.schedule", d))
         self._plan_boosts(d, live)
         visits = self._visits(d, live, demotion)
@@ -479,7 +480,7 @@ class MarketModel(mesa.Model):
         seller_term[branded] += affinity + cfg.choice.w_awareness * aware
         # a brand's own store room sells below the list price hosts sell at
         log_price = np.log(S.price[: S.n])[s]
-        discounted = brands.self_broadcasting(self)
+        discounted = brands.self_broadcasting(cfg.brands, S)
         store_sale = np.zeros(s.size, bool)
         if discounted.any():
             store_sale = discounted[s] & (H.employer[h] >= 0)
@@ -525,7 +526,7 @@ class MarketModel(mesa.Model):
         self.ledger.side("shipping_comp", st.shipping_comp)
         o["channel"] = (H.employer[oh] >= 0).astype(np.int64)
         o["sp"] = S.sp[os_]
-        commission = H.commission[oh] + np.where(o["channel"] == 0, brands.extra_commission(self)[os_], 0.0)
+        commission = H.commission[oh] + np.where(o["channel"] == 0, brands.extra_commission(cfg.brands, S)[os_], 0.0)
         fee = providers.fee_rate(S, self.providers, os_)
         split = self.ledger.post(C.segment[oc], S.kind[os_], o["channel"], S.cohort[os_], o["price"],
                                  commission, cfg.platform.take_rate, fee, st.refunded)
@@ -657,7 +658,7 @@ class MarketModel(mesa.Model):
         comp = np.bincount(os_, weights=o["compensation"], minlength=ns)
         fixed = np.where(S.kind[:ns] == Kind.BRAND, cfg.brands.fixed_cost, cfg.merchants.fixed_cost) * S.mass[:ns]
         profit = np.where(S.active[:ns], revenue - cost - comp - fixed - self._ads_paid[:ns], 0.0)
-        profit -= upgrades.invest(self, profit)
+        profit -= upgrades.invest(cfg.upgrade, S, self.ledger, profit)
         S.budget[:ns] += np.where(S.kind[:ns] == Kind.BRAND, profit, 0.0)  # the entry budget absorbs results
         host_orders = np.bincount(os_[o["channel"] == 0], minlength=ns)
         diverted = np.bincount(os_[o["diverted"]], minlength=ns)
@@ -691,7 +692,7 @@ class MarketModel(mesa.Model):
         self.merchant_turnover = cfg.merchants.exit_hazard * float(lineage.sum()) + float(
             np.setdiff1d(exits, np.flatnonzero(quit_)).size)
         exits = np.union1d(exits, np.flatnonzero(quit_))
-        stopped = brands.exits(self, d)
+        stopped = brands.exits(cfg.brands, S, d)
         self.events["brands_exited"] = float(S.mass[stopped].sum())
         exits = np.union1d(exits, stopped)
         self._remove_sellers(exits, d, banned=False)
@@ -699,11 +700,13 @@ class MarketModel(mesa.Model):
         # STEPS, store openings, poaching, upgrades
         segment_orders = np.bincount(os_ * self.n_segments + self.consumers.segment[o["consumer"]],
                                      minlength=S.n * self.n_segments).reshape(S.n, self.n_segments)
-        opening = brands.advance_steps(self, d, orders, segment_orders)
+        opening = brands.advance_steps(cfg.brands, S, self.providers, self.hosts, d, orders, segment_orders)
         self._open_stores(opening, tier=1, persona=cfg.brands.store_persona, per_owner=cfg.brands.store_hosts)
         self.events["stores_opened"] = opening.size * cfg.brands.store_hosts
-        self.events["hosts_poached"], self.events["followers_poached"] = brands.poach(self, d)
-        self.events["upgrades"] = float(S.mass[upgrades.upgrade(self, d)].sum())
+        self.events["hosts_poached"], self.events["followers_poached"] = brands.poach(
+            cfg.brands, cfg.providers, cfg.hosts, S, self.hosts, self.follows, self.providers,
+            self.streams.get("poaching", d), d, self.add_hosts)
+        self.events["upgrades"] = float(S.mass[upgrades.upgrade(cfg.upgrade, S, self.consumers, d)].sum())
 
     def _sp_market(self, d: int) -> None:
         """Contracts end or are made on expected gain; SPs enter on expected value (fund income included)."""
@@ -751,7 +754,7 @@ class MarketModel(mesa.Model):
         self.ledger.side("fund_cash", cash)
         own, _ = providers.settle(cfg.providers, S, P, d, fees, client_gmv, cash, self._fund_outlook(d))
         act = P.active[:n]
-        eco = self.funds.invest_eco(r, providers.eco_weights(cfg.providers, P))
+        eco = self.funds.invest_eco(r, providers.eco_weights(P))
         self.ledger.side("fund_eco", eco)
         P.eco[:n] += eco
         providers.invest(cfg.providers, P, own + eco)

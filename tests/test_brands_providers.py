@@ -243,7 +243,7 @@ def test_price_compensation_keeps_hosts_carrying_self_broadcasting_brands():
             H = model.hosts
             talent = H.employer[: H.n] < 0
             slate = H.slate[: H.n][talent]
-            sb = brands.self_broadcasting(model)
+            sb = brands.self_broadcasting(model.cfg.brands, model.sellers)
             total += int((slate >= 0).__and__(sb[np.maximum(slate, 0)]).sum())
         return total
 
@@ -331,8 +331,8 @@ def _diversion(discount: float, seed: int = 3) -> tuple[float, float]:
     """Orders diverted from hosts' rooms to brand stores, and the brands' mean host willingness, after 90 days."""
     model, m = simulate(days=90, seed=seed, brands={"real_n": 6.0e5, "stage_orders": [5.0, 5.0, 1e9],
                                                     "self_broadcast_discount": discount}, providers={"real_n": 0.0})
-    sb = brands.self_broadcasting(model)
-    will = brands.host_willingness(model)[sb]
+    sb = brands.self_broadcasting(model.cfg.brands, model.sellers)
+    will = brands.host_willingness(model.cfg.brands, model.sellers)[sb]
     return float(m["orders_diverted"].sum()), float(will.mean()) if will.size else 1.0
 
 

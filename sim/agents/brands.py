@@ -15,16 +15,16 @@ room-operation capability of the brand's SP``, reaches ``stage_orders[k]``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import numpy as np
 
 from sim.agents import providers
-from sim.agents.sellers import Kind
-from sim.config import STEPS_STAGES, BrandsConfig, ChoiceConfig
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sim.model import MarketModel
+from sim.agents.follows import FollowGraph
+from sim.agents.hosts import Hosts
+from sim.agents.providers import Providers
+from sim.agents.sellers import Kind, Sellers
+from sim.config import STEPS_STAGES, BrandsConfig, ChoiceConfig, HostsConfig, ProvidersConfig
 
 DISTRIBUTION, CONTENT, SELF_BROADCAST, SNOWBALL = range(len(STEPS_STAGES))
 
@@ -50,12 +50,12 @@ def brand_traits(cfg: BrandsConfig, rng: np.random.Generator, k: int, n_segments
     }
 
 
-def speed(model: MarketModel, ids: np.ndarray) -> np.ndarray:
+def speed(cfg: BrandsConfig, S: Sellers, P: Providers, ids: np.ndarray) -> np.ndarray:
     """STEPS speed of each seller: faster with a capable service provider."""
-    return 1.0 + model.cfg.brands.sp_speed * providers.service(model.sellers, model.providers, "room_op", ids)
+    return 1.0 + cfg.sp_speed * providers.service(S, P, "room_op", ids)
 
 
-def audience_belief(cfg: BrandsConfig, S, ids: np.ndarray) -> np.ndarray:
+def audience_belief(cfg: BrandsConfig, S: Sellers, ids: np.ndarray) -> np.ndarray:
     """What each brand believes its audience is (shares by segment): its prior guess updated by its buyers.
 
     ``(belief_orders x prior + orders by segment of one real brand) / (belief_orders + its orders)``.
@@ -64,20 +64,20 @@ def audience_belief(cfg: BrandsConfig, S, ids: np.ndarray) -> np.ndarray:
     return (cfg.belief_orders * S.audience_prior[ids] + real) / (cfg.belief_orders + real.sum(axis=1, keepdims=True))
 
 
-def advance_steps(model: MarketModel, day: int, orders: np.ndarray, segment_orders: np.ndarray) -> np.ndarray:
+def advance_steps(cfg: BrandsConfig, S: Sellers, P: Providers, H: Hosts, day: int, orders: np.ndarray,
+                  segment_orders: np.ndarray) -> np.ndarray:
     """Progress every active brand along STEPS by today's orders; returns brands that opened stores.
 
     ``segment_orders`` (sellers x segments) are today's orders by buyer segment: brands learn their
     audience from them, and the content stage develops content for the segments they believe in.
     """
-    S, cfg = model.sellers, model.cfg.brands
     n = S.n
     brand = np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.BRAND))
     S.audience_orders[brand] += segment_orders[brand]
     b = brand[S.stage[brand] < SNOWBALL]
     if b.size == 0:
-        return without_store(model)
-    v = speed(model, b)
+        return without_store(cfg, S, H)
+    v = speed(cfg, S, P, b)
     S.stage_progress[b] += orders[b] / S.mass[b] * v  # progress of one real brand
     content = S.stage[b] == CONTENT
     testing = b[content]
@@ -93,18 +93,17 @@ def advance_steps(model: MarketModel, day: int, orders: np.ndarray, segment_orde
         skip = up[S.stage[up] == SELF_BROADCAST]
         S.stage[skip] = SNOWBALL
         return np.zeros(0, np.int64)
-    return without_store(model)
+    return without_store(cfg, S, H)
 
 
-def without_store(model: MarketModel) -> np.ndarray:
+def without_store(cfg: BrandsConfig, S: Sellers, H: Hosts) -> np.ndarray:
     """Brands past the self-broadcast stage, allowed to self-broadcast, that have no store account yet.
 
     Usually the brands that entered the stage today; also every brand already past it when
     self-broadcast is switched on in a branch (a policy starting after the burn-in).
     """
-    S, H = model.sellers, model.hosts
     n = S.n
-    if not model.cfg.brands.self_broadcast:
+    if not cfg.self_broadcast:
         return np.zeros(0, np.int64)
     emp = H.employer[: H.n]
     has = np.zeros(n, bool)
@@ -112,23 +111,21 @@ def without_store(model: MarketModel) -> np.ndarray:
     return np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.BRAND) & (S.stage[:n] >= SELF_BROADCAST) & ~has)
 
 
-def stage_counts(model: MarketModel) -> dict[str, float]:
+def stage_counts(S: Sellers) -> dict[str, float]:
     """Active traditional brands in each STEPS stage, in real brands / scale (the agents' masses)."""
-    S = model.sellers
     n = S.n
     sel = S.active[:n] & (S.kind[:n] == Kind.BRAND)
     counts = np.bincount(S.stage[:n][sel], weights=S.mass[:n][sel], minlength=len(STEPS_STAGES))
     return {name: float(counts[i]) for i, name in enumerate(STEPS_STAGES)}
 
 
-def self_broadcasting(model: MarketModel) -> np.ndarray:
+def self_broadcasting(cfg: BrandsConfig, S: Sellers) -> np.ndarray:
     """Boolean per seller: a brand in a stage where it runs its own broadcasts."""
-    S = model.sellers
     n = S.n
-    return (S.kind[:n] == Kind.BRAND) & (S.stage[:n] >= SELF_BROADCAST) & model.cfg.brands.self_broadcast
+    return (S.kind[:n] == Kind.BRAND) & (S.stage[:n] >= SELF_BROADCAST) & cfg.self_broadcast
 
 
-def host_willingness(model: MarketModel) -> np.ndarray:
+def host_willingness(b: BrandsConfig, S: Sellers) -> np.ndarray:
     """Multiplier on a talent host's score for carrying each seller: reluctance learned from diversion.
 
     Hosts see how many of a self-broadcasting brand's sales in their rooms leave for the brand's
@@ -136,10 +133,9 @@ def host_willingness(model: MarketModel) -> np.ndarray:
     so reluctance is an outcome of consumers' choices.  Price-difference compensation counts once in
     a host's decision: as the extra commission in its score (:func:`extra_commission`).
     """
-    S, b = model.sellers, model.cfg.brands
     n = S.n
     share = S.ew_diverted[:n] / np.maximum(S.ew_diverted[:n] + S.ew_host_orders[:n], 1e-12)
-    return np.where(self_broadcasting(model), 1.0 - b.competitor_penalty * share, 1.0)
+    return np.where(self_broadcasting(b, S), 1.0 - b.competitor_penalty * share, 1.0)
 
 
 def divert(cfg: BrandsConfig, choice: ChoiceConfig, rng: np.random.Generator, price_sens: np.ndarray,
@@ -157,13 +153,12 @@ def divert(cfg: BrandsConfig, choice: ChoiceConfig, rng: np.random.Generator, pr
     return rng.random(du.size) < 0.5 * (1.0 + np.tanh(0.5 * du))
 
 
-def extra_commission(model: MarketModel) -> np.ndarray:
+def extra_commission(b: BrandsConfig, S: Sellers) -> np.ndarray:
     """Price-difference compensation: extra commission share hosts earn on self-broadcasting brands."""
-    b = model.cfg.brands
-    return np.where(self_broadcasting(model), b.price_comp * b.self_broadcast_discount, 0.0)
+    return np.where(self_broadcasting(b, S), b.price_comp * b.self_broadcast_discount, 0.0)
 
 
-def exits(model: MarketModel, day: int) -> np.ndarray:
+def exits(cfg: BrandsConfig, S: Sellers, day: int) -> np.ndarray:
     """Brands that stop: without traction once their entry budget is spent, or losing money after a trial.
 
     Traction is one real brand's smoothed orders a day (``ew_orders / mass``); a brand below
@@ -171,7 +166,6 @@ def exits(model: MarketModel, day: int) -> np.ndarray:
     if it is still losing money (smoothed profit below 0), so weak entrants fail within months
     while a small brand that pays its way stays.
     """
-    S, cfg = model.sellers, model.cfg.brands
     n = S.n
     weak = S.ew_orders[:n] / S.mass[:n] < cfg.exit_traction
     judged = (S.budget[:n] < 0) | ((day - S.entered[:n] >= cfg.trial_days) & (S.ew_profit[:n] < 0))
@@ -189,7 +183,12 @@ def ad_budget(cfg: BrandsConfig, budget: np.ndarray, mass: np.ndarray) -> np.nda
     return cfg.ad_spend * mass * left
 
 
-def poach(model: MarketModel, day: int) -> tuple[int, int]:
+#: Adds independent talent hosts: (tier, persona, popularity, commission, broadcast prob, mass) -> their ids.
+AddHosts = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def poach(cfg: BrandsConfig, pcfg: ProvidersConfig, hc: HostsConfig, S: Sellers, H: Hosts, F: FollowGraph,
+          P: Providers, rng: np.random.Generator, day: int, add_hosts: AddHosts) -> tuple[float, int]:
     """Brand store hosts poached away; returns (hosts poached, followers they took).
 
     A store host leaves when its outside option beats its wage: going independent it would earn a
@@ -200,18 +199,15 @@ def poach(model: MarketModel, day: int) -> tuple[int, int]:
     account's followers; the brand re-staffs the account, whose persona is re-grown faster with
     SP incubation.
     """
-    S, H, F = model.sellers, model.hosts, model.follows
-    cfg, pcfg = model.cfg.brands, model.cfg.providers
-    rng = model.streams.get("poaching", day)
     nh = H.n
     emp = H.employer[:nh]
     u = rng.random(nh)
     store = np.flatnonzero(H.active[:nh] & (emp >= 0))
     store = store[S.kind[emp[store]] != Kind.WHITE_LABEL]
     if store.size == 0:
-        return 0, 0
-    inc = providers.service(S, model.providers, "incubation", emp[store]) * pcfg.incubation
-    outside = model.cfg.hosts.tier_commission[1] * H.ew_gmv[store] / H.mass[store]
+        return 0.0, 0
+    inc = providers.service(S, P, "incubation", emp[store]) * pcfg.incubation
+    outside = hc.tier_commission[1] * H.ew_gmv[store] / H.mass[store]
     loyal_wage = cfg.store_wage * (1.0 + pcfg.incubation_protect * inc)
     risk = cfg.poach_prob * 0.5 * (1.0 + np.tanh(0.5 * (outside / loyal_wage - 1.0) / 0.1))
     hit = u[store] < risk
@@ -219,10 +215,9 @@ def poach(model: MarketModel, day: int) -> tuple[int, int]:
     if poached.size == 0:
         return 0.0, 0
     tier = np.full(poached.size, 1, np.int8)  # leaves as a mid-tier talent host
-    hc = model.cfg.hosts
-    new = model.add_hosts(tier, H.persona[poached], np.full(poached.size, hc.tier_popularity[1]),
-                          np.full(poached.size, hc.tier_commission[1]), np.full(poached.size, hc.tier_broadcast_prob[1]),
-                          H.mass[poached])
+    new = add_hosts(tier, H.persona[poached], np.full(poached.size, hc.tier_popularity[1]),
+                    np.full(poached.size, hc.tier_commission[1]), np.full(poached.size, hc.tier_broadcast_prob[1]),
+                    H.mass[poached])
     H.next_review[new] = day + 1
     H.persona[poached] = cfg.store_persona * (0.3 + 0.7 * inc)
     # followers who leave with the host

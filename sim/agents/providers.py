@@ -238,16 +238,14 @@ def invest(cfg: ProvidersConfig, P: Providers, amount: np.ndarray) -> None:
     P.invested[:n] += amount
 
 
-def eco_weights(cfg: ProvidersConfig, P: Providers) -> np.ndarray:
-    """How the ecosystem fund splits among SPs: the same yuan per real SP among active SPs not yet capable.
+def eco_weights(P: Providers) -> np.ndarray:
+    """How the ecosystem fund splits among SPs: the same yuan per real SP among active SPs.
 
-    Equal per real SP (not per client) so it lifts many SPs into capability rather than
-    concentrating clients in the biggest; once every SP is capable, all active SPs share it.
+    Equal per real SP, not per client, so it lifts many SPs into capability rather than
+    concentrating in the biggest (a full SP invests it in capacity, an idle one in capability).
     """
     n = P.n
-    act = P.active[:n]
-    below = act & (P.capability() < cfg.capable_threshold)
-    return np.where(below if below.any() else act, P.mass[:n], 0.0)
+    return np.where(P.active[:n], P.mass[:n], 0.0)
 
 
 def settle(cfg: ProvidersConfig, S: Sellers, P: Providers, day: int, fees: np.ndarray, client_gmv: np.ndarray,

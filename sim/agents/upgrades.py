@@ -10,19 +10,16 @@ the brand (a new awareness slot, nobody aware at first).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.agents.sellers import Kind
+from sim.agents.consumers import Consumers
+from sim.agents.sellers import Kind, Sellers
+from sim.config import UpgradeConfig
+from sim.ledger import Ledger
 
-if TYPE_CHECKING:  # pragma: no cover
-    from sim.model import MarketModel
 
-
-def invest(model: MarketModel, profit: np.ndarray) -> np.ndarray:
+def invest(u: UpgradeConfig, S: Sellers, ledger: Ledger, profit: np.ndarray) -> np.ndarray:
     """Quality investment of each seller today (yuan at model scale, the merchant's own part)."""
-    S, u = model.sellers, model.cfg.upgrade
     n = S.n
     own = np.zeros(n)
     if not u.enabled:
@@ -30,7 +27,7 @@ def invest(model: MarketModel, profit: np.ndarray) -> np.ndarray:
     wl = np.flatnonzero(S.active[:n] & (S.kind[:n] == Kind.WHITE_LABEL) & ~S.fraud[:n] & (profit > 0))
     own[wl] = u.invest_share * profit[wl]
     total = own[wl] * (1.0 + u.subsidy)
-    model.ledger.side("upgrade_subsidy", own[wl] * u.subsidy)
+    ledger.side("upgrade_subsidy", own[wl] * u.subsidy)
     S.subsidy[wl] += own[wl] * u.subsidy
     gain = np.minimum(u.efficiency * total / S.mass[wl], 1.0) * (1.0 - S.quality[wl])  # per real merchant; never past 1
     S.quality[wl] += gain
@@ -40,14 +37,13 @@ def invest(model: MarketModel, profit: np.ndarray) -> np.ndarray:
     return own
 
 
-def upgrade(model: MarketModel, day: int) -> np.ndarray:
+def upgrade(u: UpgradeConfig, S: Sellers, C: Consumers, day: int) -> np.ndarray:
     """White-label merchants past every threshold become new brands; returns their ids.
 
     Upgrading needs quality, a clean refund record, sales and ``min_investment`` yuan invested
     (own and subsidy, per real merchant); the new brand starts unknown (an empty awareness slot)
     and earns brand affinity only with consumers who come to know it (3.3.7).
     """
-    S, u = model.sellers, model.cfg.upgrade
     n = S.n
     if not u.enabled:
         return np.zeros(0, np.int64)
@@ -56,7 +52,7 @@ def upgrade(model: MarketModel, day: int) -> np.ndarray:
                            & (S.refund_rate() <= u.refund_threshold) & (S.orders[:n] / S.mass[:n] >= u.min_orders)
                            & (S.invested[:n] / S.mass[:n] >= u.min_investment))  # building a brand costs money
     for i in ready:
-        S.aware_slot[i] = model.consumers.new_brand_slot(None, None)
+        S.aware_slot[i] = C.new_brand_slot(None, None)
     S.kind[ready] = Kind.NEW_BRAND
     S.price[ready] *= 1.0 + u.markup
     S.upgraded_on[ready] = day
