@@ -61,6 +61,7 @@ NEW_SOURCES: dict[str, str] = {
     "providers.capable_threshold": "assumption (a mean capability of a core SP's profile, 0.5-0.65)",
     "brands.belief_sd": "assumption (a brand usually, not always, guesses its main audience right; the seed's menswear case is a wrong guess)",
     "brands.belief_orders": "assumption (a brand trusts its own guess as much as a few hundred orders)",
+    "start_date": "run setting: the calendar of the reported days (2021 is the year the calibration targets describe)",
     "funds.cash_window": "assumption (a monthly settlement of the cash incentive; the seed gives no verification period)",
 }
 

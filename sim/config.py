@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
 import numbers
 import functools
 import math
@@ -325,6 +326,7 @@ class SimConfig:
     seed: int = _f(0, "", ge=0)
     days: int = _f(365, "reported days", ge=1)
     burn_in: int = _f(720, "days simulated before day 1 (not reported)", ge=0, le=MAX_BURN_IN)
+    start_date: str = _f("2021-01-01", "calendar date of reported day 1 (ISO YYYY-MM-DD)")
     checkpoint_every: int = _f(0, "days between checkpoints of a run folder (0: none)", ge=0)
     min_agents: int = _f(30, "agents a population needs for its statistics (fewer: a warning)", ge=1)
     consumers: ConsumersConfig = field(default_factory=ConsumersConfig)
@@ -430,6 +432,8 @@ def _check_value(key: str, value: Any, typ: Any, meta: Mapping[str, Any]) -> Any
     if typ in (int, float):
         return _check_number(key, value, typ, meta)
     if typ is str:
+        if isinstance(value, datetime.date):  # YAML reads 2021-01-01 as a date
+            return value.isoformat()
         if not isinstance(value, str):
             raise _fail(key, value, "a string")
         return value
@@ -452,6 +456,10 @@ def _check_value(key: str, value: Any, typ: Any, meta: Mapping[str, Any]) -> Any
 
 def _cross_check(cfg: SimConfig) -> None:
     """Constraints that involve more than one field."""
+    try:
+        datetime.date.fromisoformat(cfg.start_date)
+    except ValueError:
+        raise _fail("start_date", cfg.start_date, "an ISO date YYYY-MM-DD") from None
     c, h = cfg.consumers, cfg.hosts
     _shares("consumers.segments", c.segments, None)
     _shares("hosts.tier_shares", h.tier_shares, 3)

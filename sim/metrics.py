@@ -27,6 +27,7 @@ METRICS: dict[str, str] = {
     "orders": "orders/day",
     "buyers": "consumers/day",
     "active_consumers": "consumers",
+    "dau": "real users who watched at least one live room today",
     "new_consumers": "consumers/day",
     "churned_consumers": "consumers/day",
     "mean_platform_trust": "trust in [0, 1]",
@@ -103,6 +104,13 @@ def hhi(values: np.ndarray, weights: np.ndarray | None = None) -> float:
     return float(np.dot(s, s / weights))
 
 
+def _watchers(n: int, viewers: np.ndarray) -> int:
+    """How many distinct consumers watched at least one live room today."""
+    seen = np.zeros(n, bool)
+    seen[viewers] = True
+    return int(np.count_nonzero(seen))
+
+
 def daily_metrics(model: MarketModel, visits: dict[str, np.ndarray], orders: dict[str, np.ndarray]) -> dict[str, float]:
     """The day's metrics from the model state and the day's visits and orders."""
     C, S, L = model.consumers, model.sellers, model.ledger
@@ -117,6 +125,7 @@ def daily_metrics(model: MarketModel, visits: dict[str, np.ndarray], orders: dic
         "orders": n_orders * scale,
         "buyers": model.events["buyers"] * scale,
         "active_consumers": int(act.sum()) * scale,
+        "dau": _watchers(C.n, visits["consumer"]) * scale,
         "new_consumers": model.events["new_consumers"] * scale,
         "churned_consumers": model.events["churned"] * scale,
         "mean_platform_trust": float(C.trust[: C.n][act].mean()) if act.any() else 0.0,

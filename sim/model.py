@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import copy
+import datetime
 import numbers
 import pickle
 from functools import partial
@@ -874,12 +875,18 @@ class MarketModel(mesa.Model):
         frame.index.name = "day"
         return frame
 
-    def metrics_frame(self):  # noqa: ANN201 - a pandas DataFrame
-        """The data collector's daily metrics, indexed by day (1, 2, ...)."""
+    def metrics_frame(self, dates: bool = False):  # noqa: ANN201 - a pandas DataFrame
+        """The data collector's daily metrics, indexed by day (1, 2, ...); ``dates``: with a first ``date`` column."""
         frame = self.datacollector.get_model_vars_dataframe()
         frame.index = frame.index + 1
         frame.index.name = "day"
+        if dates:
+            frame.insert(0, "date", [self.date_of(int(r)).isoformat() for r in frame.index])
         return frame
+
+    def date_of(self, reported_day: int) -> datetime.date:
+        """The calendar date of a reported day (day 1 is ``start_date``; burn-in days are before it)."""
+        return datetime.date.fromisoformat(self.cfg.start_date) + datetime.timedelta(days=reported_day - 1)
 
     def brand_presence(self) -> float:
         """Mean over active consumers of log(1 + active brands they know)."""

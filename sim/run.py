@@ -55,7 +55,7 @@ def run(config: SimConfig | dict[str, Any] | None = None, out_dir: str | Path | 
                **summarise(metrics), **model.sample,
                "gmv_trend": trend(metrics["gmv"].to_numpy())}
     if out is not None:
-        write_csv(out / "metrics.csv", metrics)
+        write_csv(out / "metrics.csv", model.metrics_frame(dates=True))
         write_json(out / "summary.json", summary)
         if cfg.output.figures:
             from sim.plots import run_figures
