@@ -62,6 +62,9 @@ if FIG_DIR:
 # %% [markdown]
 # Read the intervals before the curve: with a handful of SP agents at this resolution, the smaller
 # funds' GMV gains have intervals that include zero, and the cost per incremental yuan
-# (`cost_per_incremental_yuan`, printed above) need not rise with fund size. The SP market's
-# mechanisms (how SPs use fund money, how sellers choose SPs) are the next step of the model;
-# questions about SPs need a resolution of about 1e7 consumers (docs/MODEL.md section 4).
+# (`cost_per_incremental_yuan`, printed above) need not rise with fund size. Each fund acts through
+# the SP market (docs/MODEL.md 3.3.30-3.3.33): sellers hire SPs on expected uplift net of fee, SPs
+# invest cash and ecosystem money in capacity and capability, enter on expected profit including
+# fund income, and the traffic fund's views go to SP clients. `experiments/fund_elasticity.py`
+# measures each fund alone at 1x, 4x and 10x (MODEL.md 3.3.34). Questions about individual SPs
+# still need a resolution of about 1e7 consumers (docs/MODEL.md section 4).
