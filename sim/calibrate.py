@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backend", choices=("local", "dask"), default="local")
     ap.add_argument("--scheduler", default=None)
     ap.add_argument("--out", type=Path, default=None)
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)  # key=value overrides may come before or after options
     try:
         name, over = "kuaishou2021", {}
         for item in args.overrides:

@@ -492,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grid", help="rerun across one parameter: key=v1,v2,...")
     ap.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     ap.add_argument("--out", help="comparison folder (default outputs/compare/<experiment>/<time>)")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)  # key=value overrides may come before or after options
     name = next((o.split("=", 1)[1] for o in args.overrides if o.startswith("experiment=")), "brand_entry")
     rest = [o for o in args.overrides if not o.startswith("experiment=")]
     try:

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--out", help="folder (default outputs/sensitivity/<name>)")
     ap.add_argument("--no-progress", action="store_true")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)  # key=value overrides may come before or after options
     name = next((o.split("=", 1)[1] for o in args.overrides if o.startswith("sensitivity=")), "demo")
     try:
         design, base, outputs = load(name, [o for o in args.overrides if not o.startswith("sensitivity=")])

@@ -412,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     ap.add_argument("--out", help="sweep folder (default outputs/sweep/<name>)")
     ap.add_argument("--no-progress", action="store_true")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)  # key=value overrides may come before or after options
     name = next((o.split("=", 1)[1] for o in args.overrides if o.startswith("sweep=")), None)
     if name is None:
         print("invalid config: sweep = None: name a design, e.g. sweep=demo (configs/sweep/)", file=sys.stderr)

@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "VALIDATION.md")
     ap.add_argument("--quick", action="store_true", help="1 seed, 20,000 consumers, 400-day burn-in")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)  # key=value overrides may come before or after options
     try:
         name, overrides = "kuaishou2021", {}
         for item in args.overrides:

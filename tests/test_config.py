@@ -127,3 +127,16 @@ def test_config_dataclasses_document_units():
     for key, default, unit, allowed in field_docs():
         assert allowed, key
     assert all(dataclasses.is_dataclass(t) for t in (SimConfig,))
+
+
+@pytest.mark.parametrize("module", ["compare", "sweep", "sensitivity", "validate", "calibrate"])
+def test_overrides_may_follow_options_on_every_command(module, capsys):
+    """`--workers 2 key=value` is read as one command line (issue 14), whatever the order."""
+    import importlib
+
+    main = importlib.import_module(f"sim.{module}").main
+    name = {"compare": "experiment", "sweep": "sweep", "sensitivity": "sensitivity"}.get(module, "calibration")
+    code = main(["--workers", "1", f"{name}=nonexistent"]) if module != "validate" else main(
+        ["--seeds", "1", f"{name}=nonexistent"])
+    err = capsys.readouterr().err
+    assert code == 2 and "nonexistent" in err and "unrecognized arguments" not in err
