@@ -29,8 +29,12 @@ def _value(text: str) -> object:
 def collect(sweep_dir: str | Path) -> pd.DataFrame:
     """One row per job of a Hydra multirun folder; also written as results.parquet / results.csv."""
     root = Path(sweep_dir)
+    jobs = sorted(root.glob("**/.hydra/overrides.yaml"))
+    if not jobs:  # e.g. a sim.sweep folder: its results table must not be overwritten by an empty one
+        raise ValueError(f"{root} is not a Hydra multirun folder (no job holds .hydra/overrides.yaml); "
+                         "sim.sweep folders already hold their results.parquet")
     rows = []
-    for over in sorted(root.glob("**/.hydra/overrides.yaml")):
+    for over in jobs:
         job = over.parent.parent
         overrides = yaml.safe_load(over.read_text()) or []
         row: dict[str, object] = {"job": str(job.relative_to(root))}
@@ -57,7 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1 or not Path(args[0]).is_dir():
         print("usage: python -m sim.collect <hydra multirun folder>", file=sys.stderr)
         return 2
-    results = collect(args[0])
+    try:
+        results = collect(args[0])
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print(f"{len(results)} runs, {int((results['status'] == 'ok').sum()) if len(results) else 0} ok")
     print(Path(args[0]).resolve() / "results.parquet")
     return 0

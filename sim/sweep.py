@@ -278,9 +278,14 @@ def run_sweep(design: Design, base: dict[str, Any], out: str | Path, executor: E
     """
     out = Path(out)
     specs = plan(design, base)
-    write_json(out / "design.json", {"name": design.name, "method": design.method, "parameters": design.parameters,
-                                     "samples": design.samples, "seeds": design.seeds, "root_seed": design.root_seed,
-                                     "base": design.base, "timeseries": design.timeseries, "model_base": base})
+    spec = {"name": design.name, "method": design.method, "parameters": design.parameters, "samples": design.samples,
+            "seeds": design.seeds, "root_seed": design.root_seed, "base": design.base, "timeseries": design.timeseries,
+            "model_base": base}
+    held = out / "design.json"
+    if held.exists() and json.loads(held.read_text()) != json.loads(json.dumps(spec, sort_keys=True)):
+        raise ConfigError(f"invalid output folder: {out} holds another design (its design.json differs); "
+                          "choose a new --out")
+    write_json(held, spec)
     todo = [s for s in specs if (load_record(out, s.run_id) or {}).get("status") != "ok"]
     bar = None
     if progress:
@@ -428,6 +433,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = run_sweep(design, base, out, executor=executor, progress=not args.no_progress,
                             workers=args.workers)
+    except ConfigError as err:
+        print(str(err).splitlines()[0], file=sys.stderr)
+        return 2
     finally:
         if executor is not None:
             executor.shutdown()

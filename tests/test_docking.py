@@ -5,7 +5,7 @@ consumers with brands, service providers, funds and upgrades off and no burn-in
 (:data:`MARKET`), for ``DAYS`` = 60 days, over ``SEEDS`` = 8 seeds each (0..7).  The reference
 draws from its own generator, seeded by ``(seed, REFERENCE_KEY)``, so its runs are independent
 of the fast engine's runs of the same seed.  A run's value of a metric is its mean over the last
-``LAST`` = 40 days (days 21-60).
+``LAST`` = 30 days (days 16-45).
 
 **The docking test and its false-alarm rate.**  For each of the ``len(DOCKED)`` = 14 metrics in
 :data:`DOCKED`, the 8 fast-engine values and the 8 reference values are compared with an exact
@@ -46,7 +46,7 @@ from sim import MarketModel
 from sim.config import merge
 from sim.reference import REFERENCE_MARKET, SUPPORTED_METRICS, ReferenceModel
 
-N, DAYS, LAST = 1000, 60, 40
+N, DAYS, LAST = 1000, 45, 30
 SEEDS = range(8)
 SWITCH_SEEDS = range(4)
 FAMILY_ALPHA = 0.01

@@ -193,3 +193,17 @@ def test_figures_from_sweep_results(tmp_path):
 
 def counting_free(cfg):
     return {"y": cfg["platform"]["feed_load"] * (1 + cfg["funds"]["cash"] / 1e8)}, None
+
+
+def test_a_sweep_folder_holding_another_design_is_refused_and_collect_leaves_it_intact(tmp_path, capsys):
+    from sim.collect import main as collect_main
+
+    out = tmp_path / "sweep"
+    run_sweep(_design({"platform.feed_load": {"values": [1.0]}}), BASE, out, evaluate=ishigami, workers=1,
+              progress=False)
+    before = (out / "results.csv").read_bytes()
+    with pytest.raises(ConfigError, match="holds another design"):
+        run_sweep(_design({"platform.feed_load": {"values": [2.0]}}), BASE, out, evaluate=ishigami, workers=1,
+                  progress=False)
+    assert collect_main([str(out)]) == 2 and "not a Hydra multirun" in capsys.readouterr().err
+    assert (out / "results.csv").read_bytes() == before  # untouched

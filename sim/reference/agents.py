@@ -76,7 +76,7 @@ class ConsumerAgent(mesa.Agent):
         c, rng = model.cfg.consumers, model.rng
         # traits (MODEL.md 3.1 step 2; arrivals draw theirs on arrival, 3.3.1)
         seg = [x / sum(c.segments) for x in c.segments]
-        self.segment = min(bisect_right(list(accumulate(seg)), rng.random()), len(seg) - 1)
+        self.segment = min(bisect_right(list(accumulate(seg)), model.uniform()), len(seg) - 1)
         self.price_sens = c.price_sens_mean * rng.lognormal(-0.5 * c.price_sens_sd ** 2, c.price_sens_sd)
         self.gap_tol = max(0.0, rng.normal(c.gap_tol_mean, c.gap_tol_sd))
         self.brand_affinity = max(0.0, rng.normal(c.brand_affinity_mean, c.brand_affinity_sd))  # unused: no brands
@@ -107,11 +107,11 @@ class ConsumerAgent(mesa.Agent):
     # MODEL.md 3.3.5: each followed live room is visited with a probability rising with trust in its host
     def visit_followed(self, hosts: list[HostAgent]) -> None:
         """Private-domain visits over follow edges to rooms live today."""
-        c, rng = self.model.cfg.consumers, self.model.rng
+        c, uniform = self.model.cfg.consumers, self.model.uniform
         for h, trust in self.follows.items():
             room = hosts[h]
-            if room.live and rng.random() < min(1.0, c.visit_prob * trust / c.host_trust_init_mean):
-                self.visits.append(Visit(room, room.item_on_screen(rng), private=True))
+            if room.live and uniform() < min(1.0, c.visit_prob * trust / c.host_trust_init_mean):
+                self.visits.append(Visit(room, room.item_on_screen(uniform()), private=True))
 
     # MODEL.md 3.3.3: views demanded, stochastic rounding of the rate
     def views_demanded(self) -> int:
@@ -119,7 +119,7 @@ class ConsumerAgent(mesa.Agent):
         cfg = self.model.cfg
         lam = cfg.platform.feed_load * self.views * (self.trust / cfg.consumers.trust_init_mean) ** (
             cfg.consumers.view_trust_elasticity)  # no brands: the presence factor g_i / G_0 is 1
-        return math.floor(lam + self.model.rng.random())
+        return math.floor(lam + self.model.uniform())
 
     def step(self) -> None:
         """Shop: a purchase decision on every view of the day, the budget gate, then the orders (MODEL.md 3.3.7-3.3.10)."""
@@ -134,12 +134,13 @@ class ConsumerAgent(mesa.Agent):
             u = (constant + ch.w_trust * trust + ch.w_quality * s.claim + ch.w_segment_fit * s.fit[self.segment]
                  + ch.w_persona * v.room.persona
                  - self.price_sens * math.log(s.price))  # white label only: no SP, brand or awareness terms
-            if rng.random() < logistic(u):
+            if model.uniform() < logistic(u):
                 price = round(s.price, 2)  # whole fen, so wallets and the ledger agree exactly
                 if price <= self.wallet + 1e-9:  # the choice set holds only goods the wallet can pay (3.3.2)
                     intents.append((v, price))
         # MODEL.md 3.3.2: intents in random order; one goes through iff the running total still fits the wallet
-        rng.shuffle(intents)
+        if len(intents) > 1:
+            rng.shuffle(intents)
         running, kept = 0.0, []
         for v, price in intents:
             running += price
@@ -182,14 +183,14 @@ class ConsumerAgent(mesa.Agent):
         # two uniforms per order: follow (a satisfying public order) and unfollow (a cheating private one)
         leave, join = set(), []
         for o in self.orders:
-            u_follow, u_unfollow = rng.random(), rng.random()
+            u_follow, u_unfollow = model.uniform(), model.uniform()
             if o.private and o.cheated and u_unfollow < c.unfollow_prob:
                 leave.add(o.room.index)
             if not o.private and not o.cheated and u_follow < c.follow_prob:
                 join.append(o.room.index)
         # follows lapse without cause: a Binomial(|F|, decay) subset of all edges is an independent coin per edge
         if c.follow_decay > 0:
-            leave.update(h for h in self.follows if rng.random() < c.follow_decay)
+            leave.update(h for h in self.follows if model.uniform() < c.follow_decay)
         for h in leave:
             del self.follows[h]
         for h in join:  # new edges start at platform trust scaled to the host-trust level
@@ -198,7 +199,7 @@ class ConsumerAgent(mesa.Agent):
         base = 2.0 * c.base_churn if self.trust < c.churn_trust_threshold else c.base_churn
         p = 1.0 - (1.0 - base) * (1.0 - c.cheated_churn) ** sum(o.cheated for o in self.orders)
         model.expected_churn += p
-        if rng.random() < p:
+        if model.uniform() < p:
             self.churn()
 
     def churn(self) -> None:
@@ -226,7 +227,7 @@ class SellerAgent(mesa.Agent):
         self.price = m.price_median * rng.lognormal(0.0, m.price_sd)
         q = rng.beta(m.quality_a, m.quality_b)
         inflation = rng.exponential(m.inflation_mean) if m.inflation_mean > 0 else 0.0
-        self.fraud = bool(rng.random() < m.fraud_share)
+        self.fraud = bool(model.uniform() < m.fraud_share)
         self.claim = q + (m.fraud_inflation if self.fraud else inflation)
         self.quality = m.counterfeit_quality if self.fraud else q
         self.fit = [rng.normal(0.0, m.segment_fit_sd) for _ in model.cfg.consumers.segments]
@@ -311,13 +312,13 @@ class HostAgent(mesa.Agent):
     # MODEL.md 3.3.16 (schedule): live iff active, carrying goods and a coin with broadcast_prob
     def schedule(self) -> None:
         """Decide whether this room broadcasts today."""
-        u = self.model.rng.random()
+        u = self.model.uniform()
         self.live = self.active and bool(self.slate) and u < self.broadcast_prob
 
     # MODEL.md 3.3.6: one uniform picks the item on screen among the slate
-    def item_on_screen(self, rng) -> SellerAgent:  # noqa: ANN001 - a numpy Generator
-        """The seller whose goods a viewer entering now sees."""
-        return self.slate[int(rng.random() * len(self.slate))]
+    def item_on_screen(self, u: float) -> SellerAgent:
+        """The seller whose goods a viewer entering now sees, given a uniform ``u``."""
+        return self.slate[int(u * len(self.slate))]
 
     # MODEL.md 3.3.4: the allocator's ranking score per real room, with weak priors
     def rank_score(self, rule: str) -> float:
@@ -342,7 +343,7 @@ class HostAgent(mesa.Agent):
             return
         candidates: dict[int, SellerAgent] = {}  # duplicates count once
         for _ in range(hc.candidates):
-            i = min(bisect_right(cum_mass, rng.random() * cum_mass[-1]), len(pool) - 1)
+            i = min(bisect_right(cum_mass, self.model.uniform() * cum_mass[-1]), len(pool) - 1)
             candidates[pool[i].index] = pool[i]
         scored = []
         for s in candidates.values():

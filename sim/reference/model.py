@@ -80,6 +80,7 @@ class ReferenceModel(mesa.Model):
         self.day = 0
         self.t0 = cfg.burn_in
         self.running = True
+        self._uniforms: list[float] = []
         scale = cfg.consumers.scale
         self.pops = resolution.plan(cfg)  # how many hosts and merchants, and their masses (MODEL.md 4.1)
         self.merchant_mass = float(self.pops["merchants"].masses(scale)[0])
@@ -108,6 +109,12 @@ class ReferenceModel(mesa.Model):
         for _ in range(cfg.burn_in):
             self._day()
 
+    def uniform(self) -> float:
+        """One U[0, 1) draw of the run's generator, served from a block (a scalar numpy call costs more than a rule)."""
+        if not self._uniforms:
+            self._uniforms = self.rng.random(4096).tolist()
+        return self._uniforms.pop()
+
     # ------------------------------------------------------------------ set-up (MODEL.md 3.1)
     def _init_hosts(self) -> None:
         """Talent hosts of each tier from the resolution plan (tiers are not drawn), MODEL.md 3.1 step 4."""
@@ -130,7 +137,7 @@ class ReferenceModel(mesa.Model):
         for _ in range(k):
             s = SellerAgent(self, len(self.sellers), cohort, self.merchant_mass, self.day)
             self.sellers.append(s)
-            if self.rng.random() < self.cfg.merchants.store_share:  # tier small, persona 0, the seller's mass
+            if self.uniform() < self.cfg.merchants.store_share:  # tier small, persona 0, the seller's mass
                 self._add_host(2, s.mass, 0.0, 0.5 * self.cfg.hosts.tier_popularity[2], employer=s)
             out.append(s)
         return out
@@ -143,7 +150,7 @@ class ReferenceModel(mesa.Model):
         m, k = c.host_trust_init_mean, c.trust_init_conc
         for consumer in self.slots:
             for _ in range(self.rng.poisson(c.follows_init)):
-                h = talent[min(bisect_right(cum, self.rng.random() * cum[-1]), len(talent) - 1)]
+                h = talent[min(bisect_right(cum, self.uniform() * cum[-1]), len(talent) - 1)]
                 trust = self.rng.beta(max(m * k, 1e-9), max((1 - m) * k, 1e-9))
                 consumer.follows.setdefault(h.index, trust)  # a duplicate pair is dropped
 
@@ -263,7 +270,7 @@ class ReferenceModel(mesa.Model):
         lineage = [s for s in self.sellers if s.active]  # every seller here is a white-label merchant
         losers, quitters = [], []
         for s in lineage:
-            quits = self.rng.random() < m.exit_hazard
+            quits = self.uniform() < m.exit_hazard
             if quits:
                 quitters.append(s)
             elif s.loss_days >= m.exit_patience:
@@ -280,9 +287,9 @@ class ReferenceModel(mesa.Model):
         if not qc.enabled:
             return
         for s in [s for s in self.sellers if s.active]:
-            if self.rng.random() >= min(1.0, qc.inspect_prob + qc.complaint_inspect * s.refund_rate()):
+            if self.uniform() >= min(1.0, qc.inspect_prob + qc.complaint_inspect * s.refund_rate()):
                 continue
-            caught = self.rng.random() < qc.fraud_detect_prob
+            caught = self.uniform() < qc.fraud_detect_prob
             if s.fraud:
                 if caught:
                     self._remove_seller(s, d, banned=True)
@@ -325,11 +332,11 @@ class ReferenceModel(mesa.Model):
             multiplier = h.mass * min(x.demotion(d) for x in h.slate)
             weights.append(((1.0 - p.exploration) * share + p.exploration / len(live)) * multiplier)
         cum = list(accumulate(weights))
-        total, last, rng = cum[-1], len(live) - 1, self.rng
+        total, last, uniform = cum[-1], len(live) - 1, self.uniform
         for c, k in demand:
             for _ in range(k):  # one uniform per view picks its room (inverse of the cumulative weights)
-                room = live[min(bisect_right(cum, rng.random() * total), last)]
-                c.visits.append(Visit(room, room.item_on_screen(rng), False))
+                room = live[min(bisect_right(cum, uniform() * total), last)]
+                c.visits.append(Visit(room, room.item_on_screen(uniform()), False))
             self.supplied += k
 
     # ------------------------------------------------------------------ orders (MODEL.md 3.3.8-3.3.10)
@@ -341,7 +348,7 @@ class ReferenceModel(mesa.Model):
         delivered = s.quality + cfg.merchants.delivery_sd * self.rng.standard_normal()
         o.cheated = s.claim - delivered > o.consumer.gap_tol
         # MODEL.md 3.3.9: refunds, "fake one, pay ten", return shipping
-        u = self.rng.random()
+        u = self.uniform()
         o.refunded = (o.cheated or u < g.no_reason_return_prob) if g.no_reason_7d else (o.cheated and u < g.base_refund_prob)
         o.compensated = o.cheated and s.fraud and g.counterfeit_10x
         o.refunded = o.refunded or o.compensated
