@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import sys
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -314,14 +315,15 @@ def load_experiment(name: str, overrides: list[str] | None = None) -> tuple[Expe
 
 def compare(experiment: Experiment, base: dict[str, Any], replications: int, out_dir: str | Path | None = None,
             workers: int = 1, independent: bool = False, executor: Executor | None = None,
-            progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+            progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the paired comparison; returns (comparison rows, decomposition) and writes them if ``out_dir``.
 
     Each replication burns the baseline's market in once and branches every arm
     from it after the burn-in (:func:`run_replication`), so arms are identical up
     to their policy's start.  ``independent=True`` instead builds every arm from its
     own initialisation with seeds unrelated to the baseline's (for measuring what
-    common random numbers and branching buy).
+    common random numbers and branching buy). ``progress`` shows a bar of replications
+    done and the time left on stderr.
     """
     seed0 = int(base.get("seed", 0))
     arms = {"baseline": to_dict(make_config(merge(base, experiment.baseline)))}
@@ -346,11 +348,13 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
             jobs = [(r, name, {**cfg, "seed": seed0 + r + (100_003 * (1 + list(arms).index(name)) if name != "baseline" else 0)})
                     for r in range(replications) for name, cfg in arms.items()]
             every = tuple(sorted(set(starts.values())))
-            done = list(mapper(run_arm, [cfg for _, _, cfg in jobs], [every] * len(jobs)))
+            done = list(_bar(mapper(run_arm, [cfg for _, _, cfg in jobs], [every] * len(jobs)), len(jobs),
+                             f"compare {experiment.name} (arms)", progress))
             by = {(r, name): res for (r, name, _), res in zip(jobs, done)}
         else:
             reps = [{name: {**cfg, "seed": seed0 + r} for name, cfg in arms.items()} for r in range(replications)]
-            done = list(mapper(run_replication, reps, [starts] * replications))
+            done = list(_bar(mapper(run_replication, reps, [starts] * replications), replications,
+                             f"compare {experiment.name} (replications)", progress))
             by = {(r, name): res for r, arm_results in enumerate(done) for name, res in arm_results.items()}
     finally:
         if own:
@@ -366,6 +370,15 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
     if out_dir is not None:
         _write(Path(out_dir), experiment, arms, replications, comparison, decomposition, by, starts)
     return comparison, decomposition
+
+
+def _bar(results: Any, total: int, desc: str, show: bool) -> Any:
+    """``results`` wrapped in a progress bar (done, rate, time left) when ``show``."""
+    if not show:
+        return results
+    from tqdm import tqdm
+
+    return tqdm(results, total=total, desc=desc, unit="rep" if "replications" in desc else "arm")
 
 
 def _warn_resolution(config: dict[str, Any]) -> None:
@@ -468,7 +481,7 @@ def run_grid(experiment: Experiment, base: dict[str, Any], replications: int, ke
         cfg = copy.deepcopy(base)
         set_key(cfg, key, v)
         make_config(cfg)
-        _, dec = compare(experiment, cfg, replications, out / f"{key}={v}", workers=workers)
+        _, dec = compare(experiment, cfg, replications, out / f"{key}={v}", workers=workers, progress=True)
         for row in dec[dec["metric"].isin(["incremental_share", "cannibalization_ratio", "d_gmv_total"])].itertuples():
             rows.append((key, v, row.policy, row.metric, row.estimate, row.ci_low, row.ci_high))
     grid = pd.DataFrame(rows, columns=["parameter", "value", "policy", "metric", "estimate", "ci_low", "ci_high"])
@@ -490,7 +503,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.compare", description=__doc__.split("\n\n")[0])
     ap.add_argument("overrides", nargs="*", help="experiment=<name> and any config key=value")
     ap.add_argument("--grid", help="rerun across one parameter: key=v1,v2,...")
-    ap.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="parallel processes (default: the machine's cores)")
     ap.add_argument("--out", help="comparison folder (default outputs/compare/<experiment>/<time>)")
     args = ap.parse_intermixed_args(argv)  # key=value overrides may come before or after options
     name = next((o.split("=", 1)[1] for o in args.overrides if o.startswith("experiment=")), "brand_entry")
@@ -520,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]")
     else:
         try:
-            _, dec = compare(exp, base, reps, out, workers=args.workers)
+            _, dec = compare(exp, base, reps, out, workers=args.workers, progress=True)
         except ConfigError as err:  # raised before any run starts (e.g. an arm that cannot branch)
             print(str(err).splitlines()[0], file=sys.stderr)
             return 2

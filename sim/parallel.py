@@ -13,5 +13,5 @@ def process_pool(workers: int | None) -> ProcessPoolExecutor:
     ``fork``; scripts that use it need the usual ``if __name__ == "__main__":`` guard.
     """
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["sim.sweep", "sim.compare", "sim.run"])
+    ctx.set_forkserver_preload(["sim._worker", "sim.sweep", "sim.compare", "sim.run"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)

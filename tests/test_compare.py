@@ -129,3 +129,14 @@ def test_grid_reruns_the_comparison_across_a_parameter(tmp_path):
     assert res.returncode == 0, res.stderr
     grid = pd.read_csv(tmp_path / "g" / "grid.csv")
     assert set(grid["value"]) == {1.0, 3.0} and (tmp_path / "g" / "figures" / "incremental_share_by_parameter.png").is_file()
+
+
+def test_the_cli_shows_progress_and_no_spurious_worker_warnings(tmp_path):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "sim.compare", "experiment=guarantees", "replications=2", "days=5", "burn_in=5",
+           "consumers.n=1000", "--workers", "2", "--out", str(tmp_path / "c")]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "found in sys.modules" not in res.stderr and "2/2" in res.stderr  # the bar reached the end
