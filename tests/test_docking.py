@@ -2,7 +2,7 @@
 
 Both engines run one small market: SMALL's densities (``conftest.SMALL``) at ``N`` = 1,000
 consumers with brands, service providers, funds and upgrades off and no burn-in
-(:data:`MARKET`), for ``DAYS`` = 60 days, over ``SEEDS`` = 8 seeds each (0..7).  The reference
+(:data:`MARKET`), for ``DAYS`` = 45 days, over ``SEEDS`` = 8 seeds each (0..7).  The reference
 draws from its own generator, seeded by ``(seed, REFERENCE_KEY)``, so its runs are independent
 of the fast engine's runs of the same seed.  A run's value of a metric is its mean over the last
 ``LAST`` = 30 days (days 16-45).
