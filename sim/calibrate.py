@@ -44,7 +44,7 @@ import yaml
 
 from sim.config import ConfigError, get_key, has_key, make_config, merge, set_key, to_dict
 from sim.output import write_csv, write_json
-from sim.targets import CALIBRATION_DIR, TargetSet, parse_targets
+from sim.targets import TargetSet, parse_targets, read_calibration, split_overrides
 
 PENALTY = 10.0  # half-widths charged for a target a run cannot compute
 CUTOFF = 3.0  # the largest implausibility a required target may have (Pukelsheim's three-sigma rule)
@@ -72,13 +72,7 @@ def _fail(where: str, value: Any, allowed: str) -> ConfigError:
 
 def load_calibration(name: str, overrides: dict[str, Any] | None = None) -> Calibration:
     """Read ``configs/calibration/<name>.yaml`` (or a path), apply ``overrides`` and validate everything."""
-    path = Path(name)
-    if not path.suffix:
-        path = CALIBRATION_DIR / f"{name}.yaml"
-    if not path.exists():
-        known = ", ".join(sorted(p.stem for p in CALIBRATION_DIR.glob("*.yaml")))
-        raise ConfigError(f"invalid calibration: {name!r}; allowed: {known}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path, data = read_calibration(name)
     spec = dict(data.get("calibration") or {})
     for key, value in (overrides or {}).items():  # trials=40, screening.keep=4, base.burn_in=200, ...
         node = spec
@@ -324,15 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_intermixed_args(argv)  # key=value overrides may come before or after options
     try:
-        name, over = "kuaishou2021", {}
-        for item in args.overrides:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise ConfigError(f"invalid override: {item!r}; allowed: key=value")
-            if key == "calibration":
-                name = value
-            else:
-                over[key] = yaml.safe_load(value)
+        name, over = split_overrides(args.overrides)
         cal = load_calibration(name, over)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)

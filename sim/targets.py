@@ -170,16 +170,35 @@ def parse_targets(data: dict[str, Any], cfg: SimConfig | None = None, where: str
     return TargetSet(str(data.get("name", where)), str(data.get("description", "")), out)
 
 
-def load_targets(name_or_path: str | Path, cfg: SimConfig | None = None) -> TargetSet:
-    """Read ``configs/calibration/<name>.yaml`` (or a path) and validate it against ``cfg``."""
+def read_calibration(name_or_path: str | Path) -> tuple[Path, dict[str, Any]]:
+    """The path and contents of ``configs/calibration/<name>.yaml`` (or of a path to such a file)."""
     path = Path(name_or_path)
     if not path.suffix:
         path = CALIBRATION_DIR / f"{name_or_path}.yaml"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in CALIBRATION_DIR.glob("*.yaml")))
-        raise ConfigError(f"invalid calibration: {name_or_path!r}; allowed: {known}")
+        raise ConfigError(f"invalid calibration: {str(name_or_path)!r}; allowed: {known}")
     with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        return path, yaml.safe_load(fh)
+
+
+def split_overrides(items: list[str], default: str = "kuaishou2021") -> tuple[str, dict[str, Any]]:
+    """A command line's ``calibration=NAME`` and its other ``key=value`` overrides (values read as YAML)."""
+    name, over = default, {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"invalid override: {item!r}; allowed: key=value")
+        if key == "calibration":
+            name = value
+        else:
+            over[key] = yaml.safe_load(value)
+    return name, over
+
+
+def load_targets(name_or_path: str | Path, cfg: SimConfig | None = None) -> TargetSet:
+    """Read ``configs/calibration/<name>.yaml`` (or a path) and validate it against ``cfg``."""
+    path, data = read_calibration(name_or_path)
     return parse_targets(data, cfg, where=path.stem)
 
 

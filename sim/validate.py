@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim.config import ConfigError, make_config, to_dict
 from sim.output import write_text
-from sim.targets import TargetSet, dated_frame, evaluate, load_targets
+from sim.targets import TargetSet, dated_frame, evaluate, load_targets, split_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTED_GMV = {"2021-Q1": 118.56e9, "2021-Q2": 145.4e9, "2021-Q3": 175.8e9, "2021-Q4": 240.3e9}  # PUBLIC-FIGURES 1
@@ -175,17 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="1 seed, 20,000 consumers, 400-day burn-in")
     args = ap.parse_intermixed_args(argv)  # key=value overrides may come before or after options
     try:
-        name, overrides = "kuaishou2021", {}
-        for item in args.overrides:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise ConfigError(f"invalid override: {item!r}; allowed: key=value")
-            if key == "calibration":
-                name = value
-            else:
-                import yaml
-
-                overrides[key] = yaml.safe_load(value)
+        name, overrides = split_overrides(args.overrides)
         base = to_dict(make_config(QUICK if args.quick else None, **overrides))
         cfg = make_config(base)
         targets = load_targets(name, cfg)  # every target checked against the run's calendar before any run

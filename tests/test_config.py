@@ -14,7 +14,8 @@ from sim import ConfigError, SimConfig, make_config
 from sim.__main__ import CONFIG_DIR, compose
 from sim.config import field_docs, to_dict
 
-GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir() and p.name not in ("experiment", "sweep", "sensitivity"))
+GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir()
+                if p.is_dir() and p.name not in ("experiment", "sweep", "sensitivity", "calibration"))  # not model groups
 EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
 
 
