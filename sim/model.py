@@ -30,7 +30,7 @@ from sim.agents.hosts import HostAgent, Hosts, talent_traits
 from sim.agents.providers import ProviderAgent, Providers, provider_traits
 from sim.agents.sellers import ENTRY_WAVE, INITIAL, ORGANIC, Kind, SellerAgent, Sellers, white_label_traits
 from sim.funds import Funds
-from sim.choice import budget_gate, buy_probability, seller_utility
+from sim.choice import budget_gate, buys, seller_utility, utility
 from sim import __version__
 from sim.config import ConfigError, SimConfig, get_key, make_config, to_dict
 from sim.output import write_atomic
@@ -487,9 +487,9 @@ class MarketModel(mesa.Model):
         if discounted.any():
             store_sale = discounted[s] & (H.employer[h] >= 0)
             log_price[store_sale] += np.log1p(-cfg.brands.self_broadcast_discount)
-        p = buy_probability(cfg.choice, trust, seller_term, cfg.choice.w_persona * H.persona[h],
-                            C.price_sens[c], log_price, plat.active_guarantees(cfg.platform))
-        intent = np.flatnonzero(self.streams.get("choice", d).random(c.size) < p)
+        u = utility(cfg.choice, trust, seller_term, cfg.choice.w_persona * H.persona[h],
+                    C.price_sens[c], log_price, plat.active_guarantees(cfg.platform))
+        intent = buys(u, self.streams.get("choice", d).random(c.size))
         # prices are whole fen, so wallets and the ledger agree exactly
         price = np.round(S.price[s[intent]] * np.where(store_sale[intent], 1.0 - cfg.brands.self_broadcast_discount,
                                                           1.0), 2)
