@@ -844,4 +844,4 @@ class MarketModel(mesa.Model):
         """Mean over active consumers of log(1 + active brands they know)."""
         C = self.consumers
         act = C.active[: C.n]
-        return float(np.log1p(C.known[: C.n][act]).mean()) if act.any() else 0.0
+        return float(C.log1p_known()[C.known[: C.n][act]].mean()) if act.any() else 0.0

@@ -194,9 +194,13 @@ class Consumers:
             f = np.power(f, el, out=f)
         f *= self.views[:n]
         if presence > 0 and self.n_slots:
-            f *= 1.0 + presence * np.log1p(self.known[:n])
+            f *= (1.0 + presence * self.log1p_known())[self.known[:n]]
         f[~self.active[:n]] = 0.0
         return f
+
+    def log1p_known(self) -> np.ndarray:
+        """``log1p(k)`` for every possible count ``k`` of known brands (a lookup table: ``known <= n_slots``)."""
+        return np.log1p(np.arange(self.n_slots + 1, dtype=self.known.dtype))
 
     def record_orders(self, buyers: np.ndarray, counts: np.ndarray, day: int) -> None:
         """Update the purchase-history summary of ``buyers`` who placed ``counts`` orders today."""
