@@ -116,13 +116,20 @@ class Consumers:
 
     def is_aware(self, consumer: np.ndarray, slot: np.ndarray) -> np.ndarray:
         """Whether each consumer knows the brand in the matching slot (slot < 0: not a brand)."""
-        slot = np.asarray(slot)
+        consumer, slot = np.asarray(consumer), np.asarray(slot)
         ok = slot >= 0
+        if ok.all():  # the usual case: every entry is a brand
+            return self._aware_bit(consumer, slot)
         out = np.zeros(np.shape(consumer), dtype=bool)
         if ok.any():
-            sl = slot[ok]
-            out[ok] = ((self.aware[consumer[ok], sl >> 3] >> (sl & 7)) & 1).astype(bool)
+            out[ok] = self._aware_bit(consumer[ok], slot[ok])
         return out
+
+    def _aware_bit(self, consumer: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """Bit ``slot`` of each consumer's awareness row (slots >= 0), read through the flat matrix."""
+        at = consumer.astype(np.int64) * self.aware.shape[1]
+        at += slot >> 3
+        return ((self.aware.reshape(-1)[at] >> (slot & 7)) & 1) != 0
 
     def make_aware(self, consumer: np.ndarray, slot: np.ndarray) -> int:
         """Consumers learn brands (slot >= 0 entries); returns how many pairs were new."""
@@ -131,10 +138,16 @@ class Consumers:
         new = ~self.is_aware(c, sl)
         if not new.any():
             return 0
-        key = np.unique((c[new].astype(np.int64) << 32) | sl[new].astype(np.int64))  # each pair once
+        key = np.sort((c[new].astype(np.int64) << 32) | sl[new].astype(np.int64))
+        key = key[np.r_[True, key[1:] != key[:-1]]]  # each pair once, by consumer then slot
         who, sl = key >> 32, key & 0xFFFFFFFF
-        np.bitwise_or.at(self.aware, (who, sl >> 3), (1 << (sl & 7)).astype(np.uint8))
-        np.add.at(self.known, who, 1)
+        # bits of one consumer's byte are adjacent: OR them together, then set each (consumer, byte) once
+        cell = (who << 32) | (sl >> 3)
+        first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+        bits = np.bitwise_or.reduceat((1 << (sl & 7)).astype(np.uint8), first)
+        self.aware[who[first], sl[first] >> 3] |= bits
+        starts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
+        self.known[who[starts]] += np.diff(np.r_[starts, who.size]).astype(self.known.dtype)
         return int(key.size)
 
     def forget_brand(self, slot: int) -> None:
