@@ -421,21 +421,27 @@ class MarketModel(mesa.Model):
         consumer = np.concatenate([ec[edge], pub_c])
         room = np.concatenate([eh[edge], pub_h])
         # which of the room's items is on screen when the viewer enters
-        n_items = H.slate_size()[room]
-        k = (self.streams.get("slot", d).random(room.size) * n_items).astype(np.int64)
+        k = self.streams.get("slot", d).random(room.size)
+        k *= H.slate_size().astype(np.float64)[room]
+        k = k.astype(np.int64)
         k += room * H.slate.shape[1]
         seller = H.slate.ravel()[k]
-        pub = seller[edge.size:]  # a promoted impression shows the promoted goods
-        np.copyto(pub, promoted, where=promoted >= 0)
+        boosted = self.allocator.slots
+        boosted = boosted[promoted[boosted] >= 0]
+        seller[edge.size + boosted] = promoted[boosted]  # a promoted impression shows the promoted goods
+        edges = np.full(room.size, -1, np.int64)
+        edges[: edge.size] = edge
+        fund = np.zeros(room.size, bool)
+        if fund_boosts:
+            fund[edge.size + self.allocator.slots[self.allocator.source[self.allocator.slots] == fund_boosts[0]]] = True
         return {
             "consumer": consumer,
             "room": room,
             "seller": seller,
             "private": np.concatenate([np.ones(edge.size, bool), np.zeros(pub_c.size, bool)]),
-            "edge": np.concatenate([edge, np.full(pub_c.size, -1)]),
+            "edge": edges,
             # views the SP traffic fund granted: shown to whoever the grant reaches, not the seller's audience
-            "fund": (np.concatenate([np.zeros(edge.size, bool), self.allocator.source == fund_boosts[0]])
-                     if fund_boosts else np.zeros(edge.size + pub_c.size, bool)),
+            "fund": fund,
         }
 
     def _charge_boosts(self) -> None:
@@ -466,7 +472,7 @@ class MarketModel(mesa.Model):
         table += (cfg.providers.conversion_uplift * np.where(sp >= 0, self.providers.room_op[np.maximum(sp, 0)],
                                                              0.0))[:, None]
         seller_term = table.ravel()[s * table.shape[1] + C.segment[c]]
-        branded = np.flatnonzero(S.kind[s] != Kind.WHITE_LABEL)
+        branded = np.flatnonzero((S.kind[: S.n] != Kind.WHITE_LABEL)[s])
         aware = C.is_aware(c[branded], S.aware_slot[s[branded]])
         bw = cfg.choice.brand_trust_weight
         if bw > 0 and branded.size and len(self.brand_trust):  # a brand the viewer has bought: its own experience
@@ -485,9 +491,11 @@ class MarketModel(mesa.Model):
         discounted = brands.self_broadcasting(self)
         store_sale = np.zeros(s.size, bool)
         if discounted.any():
-            store_sale = discounted[s] & (H.employer[h] >= 0)
-            log_price[store_sale] += np.log1p(-cfg.brands.self_broadcast_discount)
-        u = utility(cfg.choice, trust, seller_term, cfg.choice.w_persona * H.persona[h],
+            at_store = np.flatnonzero((H.employer[: H.n] >= 0)[h])  # views in store rooms (a minority)
+            sale = at_store[discounted[s[at_store]]]
+            store_sale[sale] = True
+            log_price[sale] += np.log1p(-cfg.brands.self_broadcast_discount)
+        u = utility(cfg.choice, trust, seller_term, (cfg.choice.w_persona * H.persona[: H.n])[h],
                     C.price_sens[c], log_price, plat.active_guarantees(cfg.platform))
         intent = buys(u, self.streams.get("choice", d).random(c.size))
         # prices are whole fen, so wallets and the ledger agree exactly
@@ -616,7 +624,7 @@ class MarketModel(mesa.Model):
     def _learn_awareness(self, d: int, v: dict[str, np.ndarray], o: dict[str, np.ndarray]) -> None:
         """Viewers may learn a brand they saw; buyers learn it."""
         C, S = self.consumers, self.sellers
-        seen = np.flatnonzero(S.aware_slot[v["seller"]] >= 0)
+        seen = np.flatnonzero((S.aware_slot[: S.n] >= 0)[v["seller"]])
         if seen.size == 0:
             return
         u = self.streams.get("awareness", d).random(seen.size)

@@ -68,6 +68,7 @@ class Allocator:
         self.allocated = 0
         self.boosted = 0
         self.source = np.zeros(0, np.int64)  # the boost that served each public view of the day (-1: the rule)
+        self.slots = np.zeros(0, np.int64)  # the day's boosted impression slots (``source[slots] >= 0``)
 
     def weights(self, scores: np.ndarray, demotion: np.ndarray) -> np.ndarray:
         """Rule weights: (1 - exploration) * score**power share + exploration * uniform, times demotion."""
@@ -98,6 +99,7 @@ class Allocator:
         self.boosted = 0
         given, promoted, origin = [], [], []
         self.source = np.full(supply, -1, np.int64)  # which boost (its index in ``boosts``) served each slot
+        self.slots = np.zeros(0, np.int64)
         for k, b in enumerate(boosts):
             give = min(int(b.impressions), left) if b.rooms.size else 0
             if give > 0:
@@ -110,7 +112,7 @@ class Allocator:
             left -= give
             self.boosted += give
         if self.boosted:
-            slots = rng.choice(supply, size=self.boosted, replace=False)
+            self.slots = slots = rng.choice(supply, size=self.boosted, replace=False)
             rooms[slots] = np.concatenate(given)
             items[slots] = np.concatenate(promoted)
             self.source[slots] = np.concatenate(origin)
@@ -144,4 +146,8 @@ def alias_draw(rng: np.random.Generator, prob: np.ndarray, alias: np.ndarray, si
     u *= prob.size
     col = u.astype(np.int64)
     u -= col  # the fractional part is itself uniform on [0, 1)
-    return np.where(u < prob[col], col, alias[col])
+    pair = np.stack([np.arange(prob.size), alias], axis=1).ravel()  # (column, its alias) side by side
+    far = u >= prob[col]
+    col += col
+    col += far
+    return pair[col]
