@@ -426,14 +426,13 @@ class MarketModel(mesa.Model):
         k = k.astype(np.int64)
         k += room * H.slate.shape[1]
         seller = H.slate.ravel()[k]
-        boosted = self.allocator.slots
-        boosted = boosted[promoted[boosted] >= 0]
-        seller[edge.size + boosted] = promoted[boosted]  # a promoted impression shows the promoted goods
+        pub = seller[edge.size:]  # a promoted impression shows the promoted goods
+        np.copyto(pub, promoted, where=promoted >= 0)
         edges = np.full(room.size, -1, np.int64)
         edges[: edge.size] = edge
         fund = np.zeros(room.size, bool)
         if fund_boosts:
-            fund[edge.size + self.allocator.slots[self.allocator.source[self.allocator.slots] == fund_boosts[0]]] = True
+            np.equal(self.allocator.source, fund_boosts[0], out=fund[edge.size:])
         return {
             "consumer": consumer,
             "room": room,

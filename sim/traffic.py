@@ -68,7 +68,6 @@ class Allocator:
         self.allocated = 0
         self.boosted = 0
         self.source = np.zeros(0, np.int64)  # the boost that served each public view of the day (-1: the rule)
-        self.slots = np.zeros(0, np.int64)  # the day's boosted impression slots (``source[slots] >= 0``)
 
     def weights(self, scores: np.ndarray, demotion: np.ndarray) -> np.ndarray:
         """Rule weights: (1 - exploration) * score**power share + exploration * uniform, times demotion."""
@@ -99,7 +98,6 @@ class Allocator:
         self.boosted = 0
         given, promoted, origin = [], [], []
         self.source = np.full(supply, -1, np.int64)  # which boost (its index in ``boosts``) served each slot
-        self.slots = np.zeros(0, np.int64)
         for k, b in enumerate(boosts):
             give = min(int(b.impressions), left) if b.rooms.size else 0
             if give > 0:
@@ -112,7 +110,7 @@ class Allocator:
             left -= give
             self.boosted += give
         if self.boosted:
-            self.slots = slots = rng.choice(supply, size=self.boosted, replace=False)
+            slots = rng.choice(supply, size=self.boosted, replace=False)
             rooms[slots] = np.concatenate(given)
             items[slots] = np.concatenate(promoted)
             self.source[slots] = np.concatenate(origin)
