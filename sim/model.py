@@ -37,6 +37,7 @@ from sim.output import write_atomic
 from sim.ledger import Ledger
 from sim.metrics import METRICS, daily_metrics
 from sim.rng import Streams
+from sim.blocks import blocks
 from sim.traffic import Allocator, Boost, rule_scores
 
 
@@ -486,17 +487,21 @@ class MarketModel(mesa.Model):
         affinity = C.brand_affinity[c[branded]] * np.where(S.kind[s[branded]] == Kind.BRAND, 1.0, aware)
         seller_term[branded] += affinity + cfg.choice.w_awareness * aware
         # a brand's own store room sells below the list price hosts sell at
-        log_price = np.log(S.price[: S.n])[s]
         discounted = brands.self_broadcasting(self)
         store_sale = np.zeros(s.size, bool)
         if discounted.any():
             at_store = np.flatnonzero((H.employer[: H.n] >= 0)[h])  # views in store rooms (a minority)
-            sale = at_store[discounted[s[at_store]]]
-            store_sale[sale] = True
-            log_price[sale] += np.log1p(-cfg.brands.self_broadcast_discount)
-        u = utility(cfg.choice, trust, seller_term, (cfg.choice.w_persona * H.persona[: H.n])[h],
-                    C.price_sens[c], log_price, plat.active_guarantees(cfg.platform))
-        intent = buys(u, self.streams.get("choice", d).random(c.size))
+            store_sale[at_store[discounted[s[at_store]]]] = True
+        log_price = np.log(S.price[: S.n])  # (seller, sold in its own store): list and store log price
+        log_price = np.stack([log_price, log_price + np.log1p(-cfg.brands.self_broadcast_discount)], axis=1).ravel()
+        room_term = cfg.choice.w_persona * H.persona[: H.n]
+        guarantees = plat.active_guarantees(cfg.platform)
+        rng, intent = self.streams.get("choice", d), []
+        for b in blocks(c.size):  # the logit block by block (cache blocking: the same bits as one pass)
+            u = utility(cfg.choice, trust[b], seller_term[b], room_term[h[b]], C.price_sens[c[b]],
+                        log_price[2 * s[b] + store_sale[b]], guarantees)
+            intent.append(b.start + buys(u, rng.random(u.size)))
+        intent = np.concatenate(intent) if intent else np.zeros(0, np.int64)
         # prices are whole fen, so wallets and the ledger agree exactly
         price = np.round(S.price[s[intent]] * np.where(store_sale[intent], 1.0 - cfg.brands.self_broadcast_discount,
                                                           1.0), 2)
