@@ -422,11 +422,16 @@ class MarketModel(mesa.Model):
         consumer = np.concatenate([ec[edge], pub_c])
         room = np.concatenate([eh[edge], pub_h])
         # which of the room's items is on screen when the viewer enters
-        k = self.streams.get("slot", d).random(room.size)
-        k *= H.slate_size().astype(np.float64)[room]
-        k = k.astype(np.int64)
-        k += room * H.slate.shape[1]
-        seller = H.slate.ravel()[k]
+        n_items, slate, width = H.slate_size().astype(np.float64), H.slate.ravel(), H.slate.shape[1]
+        seller = np.empty(room.size, slate.dtype)
+        rs = self.streams.get("slot", d)
+        for b in blocks(room.size):  # cache blocking (sim.blocks)
+            r = room[b]
+            k = rs.random(r.size)
+            k *= n_items[r]
+            k = k.astype(np.int64)
+            k += r * width
+            np.take(slate, k, out=seller[b])
         pub = seller[edge.size:]  # a promoted impression shows the promoted goods
         np.copyto(pub, promoted, where=promoted >= 0)
         edges = np.full(room.size, -1, np.int64)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.blocks import blocks
 from sim.config import ALLOCATION_RULES, PlatformConfig
 
 
@@ -139,13 +140,16 @@ def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def alias_draw(rng: np.random.Generator, prob: np.ndarray, alias: np.ndarray, size: int) -> np.ndarray:
-    """``size`` draws from an alias table with one uniform each."""
-    u = rng.random(size)
-    u *= prob.size
-    col = u.astype(np.int64)
-    u -= col  # the fractional part is itself uniform on [0, 1)
+    """``size`` draws from an alias table with one uniform each (block by block: see :mod:`sim.blocks`)."""
     pair = np.stack([np.arange(prob.size), alias], axis=1).ravel()  # (column, its alias) side by side
-    far = u >= prob[col]
-    col += col
-    col += far
-    return pair[col]
+    out = np.empty(size, np.int64)
+    for b in blocks(size):
+        u = rng.random(b.stop - b.start)
+        u *= prob.size
+        col = u.astype(np.int64)
+        u -= col  # the fractional part is itself uniform on [0, 1)
+        far = u >= prob[col]
+        col += col
+        col += far
+        np.take(pair, col, out=out[b])
+    return out
