@@ -415,12 +415,15 @@ class MarketModel(mesa.Model):
                                 None if bo.items is None else bo.items[keep]))
         pub_c, slot, promoted = self.allocator.allocate(rng, demand, weights, boosts)
         fund_boosts = [k for k, bo in enumerate(boosts) if bo.name == "fund_traffic"]  # one a day at most
-        pub_h = live[slot]
         for bo, lb in zip(self.boosts, boosts):
             bo.granted = lb.granted
         self._charge_boosts()
-        consumer = np.concatenate([ec[edge], pub_c])
-        room = np.concatenate([eh[edge], pub_h])
+        n_priv = edge.size  # private visits first, then public impressions
+        consumer = np.empty(n_priv + pub_c.size, np.int64)
+        consumer[:n_priv], consumer[n_priv:] = ec[edge], pub_c
+        room = np.empty(consumer.size, np.int64)
+        room[:n_priv] = eh[edge]
+        np.take(live, slot, out=room[n_priv:])
         # which of the room's items is on screen when the viewer enters
         n_items, slate, width = H.slate_size().astype(np.float64), H.slate.ravel(), H.slate.shape[1]
         seller = np.empty(room.size, slate.dtype)
@@ -432,18 +435,19 @@ class MarketModel(mesa.Model):
             k = k.astype(np.int64)
             k += r * width
             np.take(slate, k, out=seller[b])
-        pub = seller[edge.size:]  # a promoted impression shows the promoted goods
-        np.copyto(pub, promoted, where=promoted >= 0)
-        edges = np.full(room.size, -1, np.int64)
-        edges[: edge.size] = edge
+        np.copyto(seller[n_priv:], promoted, where=promoted >= 0)  # a promoted impression shows the promoted goods
+        edges = np.full(room.size, -1, np.int32)  # follow edges are far fewer than 2**31
+        edges[:n_priv] = edge
+        private = np.zeros(room.size, bool)
+        private[:n_priv] = True
         fund = np.zeros(room.size, bool)
         if fund_boosts:
-            np.equal(self.allocator.source, fund_boosts[0], out=fund[edge.size:])
+            np.equal(self.allocator.source, fund_boosts[0], out=fund[n_priv:])
         return {
             "consumer": consumer,
             "room": room,
             "seller": seller,
-            "private": np.concatenate([np.ones(edge.size, bool), np.zeros(pub_c.size, bool)]),
+            "private": private,
             "edge": edges,
             # views the SP traffic fund granted: shown to whoever the grant reaches, not the seller's audience
             "fund": fund,
@@ -469,27 +473,32 @@ class MarketModel(mesa.Model):
         cfg, C, S, H, F = self.cfg, self.consumers, self.sellers, self.hosts, self.follows
         c, s, h = v["consumer"], v["seller"], v["room"]
         trust = C.trust[c]
-        priv = v["private"]
+        priv = slice(0, int(np.count_nonzero(v["private"])))  # private visits come first (_visits)
         w = cfg.choice.private_host_weight
         trust[priv] = (1.0 - w) * trust[priv] + w * F.trust[v["edge"][priv]]
         table = seller_utility(cfg.choice, S)  # (seller, segment): a small table, one gather per view
         sp = S.sp[: S.n]
         table += (cfg.providers.conversion_uplift * np.where(sp >= 0, self.providers.room_op[np.maximum(sp, 0)],
                                                              0.0))[:, None]
-        seller_term = table.ravel()[s * table.shape[1] + C.segment[c]]
+        seller_term, width = np.empty(s.size), table.shape[1]
+        for b in blocks(s.size):  # cache blocking (sim.blocks)
+            k = s[b] * width
+            k += C.segment[c[b]]
+            np.take(table.ravel(), k, out=seller_term[b])
         branded = np.flatnonzero((S.kind[: S.n] != Kind.WHITE_LABEL)[s])
-        aware = C.is_aware(c[branded], S.aware_slot[s[branded]])
+        cb, sb = c[branded], s[branded]
+        aware = C.is_aware(cb, S.aware_slot[sb])
         bw = cfg.choice.brand_trust_weight
         if bw > 0 and branded.size and len(self.brand_trust):  # a brand the viewer has bought: its own experience
             BT = self.brand_trust
             has = np.zeros(C.n, bool)
             has[BT.consumer] = True
-            look = branded[has[c[branded]]]  # only viewers with some brand experience need the search
+            look = branded[has[cb]]  # only viewers with some brand experience need the search
             e = BT.find(c[look], S.aware_slot[s[look]])
             known = look[e >= 0]
             trust[known] = (1.0 - bw) * trust[known] + bw * BT.trust[e[e >= 0]]
         # traditional brands carry their affinity to every consumer; a new brand earns it only with those who know it
-        affinity = C.brand_affinity[c[branded]] * np.where(S.kind[s[branded]] == Kind.BRAND, 1.0, aware)
+        affinity = C.brand_affinity[cb] * np.where(S.kind[sb] == Kind.BRAND, 1.0, aware)
         seller_term[branded] += affinity + cfg.choice.w_awareness * aware
         # a brand's own store room sells below the list price hosts sell at
         discounted = brands.self_broadcasting(self)
