@@ -675,8 +675,9 @@ class MarketModel(mesa.Model):
         # conversion statistics hosts and the allocator judge by leave out the traffic fund's views: shown to
         # whoever the grant reaches, they would dilute them and punish the very sellers the fund supports
         funded = bool(v["fund"].any())
-        organic, organic_o = (~v["fund"], ~o["fund"]) if funded else (slice(None), slice(None))
-        ew_views = np.bincount(v["seller"][organic], minlength=ns)
+        organic_o = ~o["fund"] if funded else slice(None)
+        fund_views = np.flatnonzero(v["fund"])  # organic counts = all views less the fund's (exact integers)
+        ew_views = np.bincount(v["seller"], minlength=ns) - np.bincount(v["seller"][fund_views], minlength=ns)
         ew_orders = np.bincount(os_[organic_o], minlength=ns) if funded else orders
         refunds = np.bincount(os_[refunded], minlength=ns)
         unit = S.unit_cost[:ns]
@@ -699,7 +700,7 @@ class MarketModel(mesa.Model):
         S.orders[:ns] += orders
         S.profit[:ns] += profit
         # hosts: traffic statistics the allocator ranks rooms by, and income
-        hv = np.bincount(v["room"][organic], minlength=nh)
+        hv = np.bincount(v["room"], minlength=nh) - np.bincount(v["room"][fund_views], minlength=nh)
         hstats = ((H.ew_visits, hv), (H.ew_orders, np.bincount(oh[organic_o], minlength=nh)),
                   (H.ew_gmv, np.bincount(oh, weights=gmv, minlength=nh)),
                   (H.ew_satisfied, np.bincount(oh[~o["cheated"]], minlength=nh)))
