@@ -487,6 +487,7 @@ class MarketModel(mesa.Model):
             np.take(table.ravel(), k, out=seller_term[b])
         branded = np.flatnonzero((S.kind[: S.n] != Kind.WHITE_LABEL)[s])
         cb, sb = c[branded], s[branded]
+        self._brand_views = branded, sb  # for _learn_awareness, which drops it
         aware = C.is_aware(cb, S.aware_slot[sb])
         bw = cfg.choice.brand_trust_weight
         if bw > 0 and branded.size and len(self.brand_trust):  # a brand the viewer has bought: its own experience
@@ -642,7 +643,11 @@ class MarketModel(mesa.Model):
     def _learn_awareness(self, d: int, v: dict[str, np.ndarray], o: dict[str, np.ndarray]) -> None:
         """Viewers may learn a brand they saw; buyers learn it."""
         C, S = self.consumers, self.sellers
-        seen = np.flatnonzero((S.aware_slot[: S.n] >= 0)[v["seller"]])
+        shown = self.__dict__.pop("_brand_views", None)  # views of brands (white-label sellers hold no slot)
+        if shown is None:
+            seen = np.flatnonzero((S.aware_slot[: S.n] >= 0)[v["seller"]])
+        else:
+            seen = shown[0][S.aware_slot[shown[1]] >= 0]
         if seen.size == 0:
             return
         u = self.streams.get("awareness", d).random(seen.size)

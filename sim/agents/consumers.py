@@ -186,8 +186,9 @@ class Consumers:
         """Daily budget accrues into active consumers' wallets up to ``wallet_cap_days`` of budget."""
         n = self.n
         w, b = self.wallet[:n], self.budget[:n]
-        topped = np.minimum(w + b, b * self.cfg.wallet_cap_days)  # accrual stops at the cap ...
-        np.maximum(w, np.where(self.active[:n], topped, w), out=w)  # ... but never takes money away
+        topped = w + b
+        np.minimum(topped, b * self.cfg.wallet_cap_days, out=topped)  # accrual stops at the cap ...
+        np.maximum(w, topped, out=w, where=self.active[:n])  # ... but never takes money away
 
     def settle_orders(self, buyers: np.ndarray, paid: np.ndarray, refunded: np.ndarray, cheated: np.ndarray,
                       compensation: np.ndarray) -> None:
