@@ -423,7 +423,7 @@ class MarketModel(mesa.Model):
         consumer[:n_priv], consumer[n_priv:] = ec[edge], pub_c
         room = np.empty(consumer.size, np.int64)
         room[:n_priv] = eh[edge]
-        np.take(live, slot, out=room[n_priv:])
+        np.take(live, slot, out=room[n_priv:], mode="clip")  # in range: "clip" spares the buffered copy
         # which of the room's items is on screen when the viewer enters
         n_items, slate, width = H.slate_size().astype(np.float64), H.slate.ravel(), H.slate.shape[1]
         seller = np.empty(room.size, slate.dtype)
@@ -434,7 +434,7 @@ class MarketModel(mesa.Model):
             k *= n_items[r]
             k = k.astype(np.int64)
             k += r * width
-            np.take(slate, k, out=seller[b])
+            np.take(slate, k, out=seller[b], mode="clip")
         np.copyto(seller[n_priv:], promoted, where=promoted >= 0)  # a promoted impression shows the promoted goods
         edges = np.full(room.size, -1, np.int32)  # follow edges are far fewer than 2**31
         edges[:n_priv] = edge
@@ -484,7 +484,7 @@ class MarketModel(mesa.Model):
         for b in blocks(s.size):  # cache blocking (sim.blocks)
             k = s[b] * width
             k += C.segment[c[b]]
-            np.take(table.ravel(), k, out=seller_term[b])
+            np.take(table.ravel(), k, out=seller_term[b], mode="clip")
         branded = np.flatnonzero((S.kind[: S.n] != Kind.WHITE_LABEL)[s])
         cb, sb = c[branded], s[branded]
         self._brand_views = branded, sb  # for _learn_awareness, which drops it

@@ -151,5 +151,5 @@ def alias_draw(rng: np.random.Generator, prob: np.ndarray, alias: np.ndarray, si
         far = u >= prob[col]
         col += col
         col += far
-        np.take(pair, col, out=out[b])
+        np.take(pair, col, out=out[b], mode="clip")  # indices in range: "clip" spares a buffered copy
     return out
