@@ -68,7 +68,7 @@ class Allocator:
         self.supplied = 0
         self.allocated = 0
         self.boosted = 0
-        self.source = np.zeros(0, np.int64)  # the boost that served each public view of the day (-1: the rule)
+        self.source = np.zeros(0, np.int32)  # the boost that served each public view of the day (-1: the rule)
 
     def weights(self, scores: np.ndarray, demotion: np.ndarray) -> np.ndarray:
         """Rule weights: (1 - exploration) * score**power share + exploration * uniform, times demotion."""
@@ -94,11 +94,11 @@ class Allocator:
         supply = int(demand.sum()) if weights.size else 0  # nothing can be shown without a live room
         viewers = np.repeat(np.arange(demand.size), demand) if supply else np.zeros(0, np.int64)
         rooms = alias_draw(rng, *alias_table(weights), supply) if supply else np.zeros(0, np.int64)
-        items = np.full(supply, -1, np.int64)
+        items = np.full(supply, -1, np.int32)  # seller ids
         left = supply
         self.boosted = 0
         given, promoted, origin = [], [], []
-        self.source = np.full(supply, -1, np.int64)  # which boost (its index in ``boosts``) served each slot
+        self.source = np.full(supply, -1, np.int32)  # which boost (its index in ``boosts``) served each slot
         for k, b in enumerate(boosts):
             give = min(int(b.impressions), left) if b.rooms.size else 0
             if give > 0:
@@ -106,7 +106,7 @@ class Allocator:
                 counts = rng.multinomial(give, bw / bw.sum())
                 given.append(np.repeat(b.rooms, counts))
                 promoted.append(np.repeat(b.items if b.items is not None else np.full(b.rooms.size, -1), counts))
-                origin.append(np.full(give, k, np.int64))
+                origin.append(np.full(give, k, np.int32))
             b.granted = give
             left -= give
             self.boosted += give
