@@ -392,7 +392,11 @@ class MarketModel(mesa.Model):
         b = cfg.brands
         lam = C.view_factor(self.trust_ref, b.presence_view_strength * b.presence_viewing)
         lam *= cfg.platform.feed_load / (1.0 + b.presence_view_strength * self._presence0 if b.presence_viewing else 1.0)
-        demand = np.floor(lam + self.streams.get("viewing", d).random(C.n)).astype(np.int64)
+        demand, rv = np.empty(C.n, np.int64), self.streams.get("viewing", d)
+        for blk in blocks(C.n):  # cache blocking (sim.blocks)
+            x = rv.random(blk.stop - blk.start)
+            x += lam[blk]
+            demand[blk] = np.floor(x, out=x)
         rng = self.streams.get("allocation", d)
         slate = H.slate[live]
         carried = slate >= 0
