@@ -430,7 +430,7 @@ class MarketModel(mesa.Model):
         np.take(live, slot, out=room[n_priv:], mode="clip")  # in range: "clip" spares the buffered copy
         # which of the room's items is on screen when the viewer enters
         n_items, slate, width = H.slate_size().astype(np.float64), H.slate.ravel(), H.slate.shape[1]
-        seller = np.empty(room.size, slate.dtype)
+        seller = np.empty(room.size, np.int64)  # index-sized: gathers and counts by seller need no cast
         rs = self.streams.get("slot", d)
         for b in blocks(room.size):  # cache blocking (sim.blocks)
             r = room[b]
