@@ -484,11 +484,6 @@ class MarketModel(mesa.Model):
         sp = S.sp[: S.n]
         table += (cfg.providers.conversion_uplift * np.where(sp >= 0, self.providers.room_op[np.maximum(sp, 0)],
                                                              0.0))[:, None]
-        seller_term, width = np.empty(s.size), table.shape[1]
-        for b in blocks(s.size):  # cache blocking (sim.blocks)
-            k = s[b] * width
-            k += C.segment[c[b]]
-            np.take(table.ravel(), k, out=seller_term[b], mode="clip")
         branded = np.flatnonzero((S.kind[: S.n] != Kind.WHITE_LABEL)[s])
         cb, sb = c[branded], s[branded]
         self._brand_views = branded, sb  # for _learn_awareness, which drops it
@@ -504,7 +499,7 @@ class MarketModel(mesa.Model):
             trust[known] = (1.0 - bw) * trust[known] + bw * BT.trust[e[e >= 0]]
         # traditional brands carry their affinity to every consumer; a new brand earns it only with those who know it
         affinity = C.brand_affinity[cb] * np.where(S.kind[sb] == Kind.BRAND, 1.0, aware)
-        seller_term[branded] += affinity + cfg.choice.w_awareness * aware
+        brand_term = affinity + cfg.choice.w_awareness * aware  # added to the seller term of brand views
         # a brand's own store room sells below the list price hosts sell at
         discounted = brands.self_broadcasting(self)
         store_sale = np.zeros(s.size, bool)
@@ -515,9 +510,14 @@ class MarketModel(mesa.Model):
         log_price = np.stack([log_price, log_price + np.log1p(-cfg.brands.self_broadcast_discount)], axis=1).ravel()
         room_term = cfg.choice.w_persona * H.persona[: H.n]
         guarantees = plat.active_guarantees(cfg.platform)
-        rng, intent = self.streams.get("choice", d), []
+        rng, intent, width = self.streams.get("choice", d), [], table.shape[1]
         for b in blocks(c.size):  # the logit block by block (cache blocking: the same bits as one pass)
-            u = utility(cfg.choice, trust[b], seller_term[b], room_term[h[b]], C.price_sens[c[b]],
+            k = s[b] * width
+            k += C.segment[c[b]]
+            seller_term = np.take(table.ravel(), k, mode="clip")
+            lo, hi = np.searchsorted(branded, (b.start, b.stop))
+            seller_term[branded[lo:hi] - b.start] += brand_term[lo:hi]
+            u = utility(cfg.choice, trust[b], seller_term, room_term[h[b]], C.price_sens[c[b]],
                         log_price[2 * s[b] + store_sale[b]], guarantees)
             intent.append(b.start + buys(u, rng.random(u.size)))
         intent = np.concatenate(intent) if intent else np.zeros(0, np.int64)
