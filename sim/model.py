@@ -390,12 +390,13 @@ class MarketModel(mesa.Model):
         edge = edge[self.streams.get("private", d).random(edge.size) < p]
         # public domain: impressions demanded (stochastic rounding of the rate, one draw per consumer)
         b = cfg.brands
-        lam = C.view_factor(self.trust_ref, b.presence_view_strength * b.presence_viewing)
-        lam *= cfg.platform.feed_load / (1.0 + b.presence_view_strength * self._presence0 if b.presence_viewing else 1.0)
+        load = cfg.platform.feed_load / (1.0 + b.presence_view_strength * self._presence0 if b.presence_viewing else 1.0)
         demand, rv = np.empty(C.n, np.int64), self.streams.get("viewing", d)
         for blk in blocks(C.n):  # cache blocking (sim.blocks)
-            x = rv.random(blk.stop - blk.start)
-            x += lam[blk]
+            lam = C.view_factor(self.trust_ref, b.presence_view_strength * b.presence_viewing, blk)
+            lam *= load
+            x = rv.random(lam.size)
+            x += lam
             demand[blk] = np.floor(x, out=x)
         rng = self.streams.get("allocation", d)
         slate = H.slate[live]
@@ -605,11 +606,13 @@ class MarketModel(mesa.Model):
             trust_rules.endorse(C.trust, oc[good_brand], cfg.brands.spillover_strength)
         self._learn_awareness(d, v, o)
         self.reputation = trust_rules.update_reputation(self.reputation, int((~cheated).sum()), oc.size, tc)
-        t = C.trust[:n]  # a view: forgetting and word of mouth apply in place
-        trust_rules.drift(t, C.trust0[:n], tc, self.reputation, out=t)
-        if tc.noise_sd > 0:
-            t += tc.noise_sd * self.streams.get("trust_noise", d).standard_normal(n)
-        np.clip(t, 0.0, 1.0, out=t)
+        noise = tc.noise_sd * self.streams.get("trust_noise", d).standard_normal(n) if tc.noise_sd > 0 else None
+        for blk in blocks(n):  # forgetting and word of mouth apply in place, block by block (sim.blocks)
+            t = C.trust[blk]
+            trust_rules.drift(t, C.trust0[blk], tc, self.reputation, out=t)
+            if noise is not None:
+                t += noise[blk]
+            np.clip(t, 0.0, 1.0, out=t)
         # host trust: orders through a followed host's room in the private domain
         e = o["edge"]
         pe = e >= 0

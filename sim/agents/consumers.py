@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.blocks import blocks
 from sim.config import ConsumersConfig
 from sim.rng import Streams
 
@@ -184,11 +185,11 @@ class Consumers:
 
     def refill_wallets(self) -> None:
         """Daily budget accrues into active consumers' wallets up to ``wallet_cap_days`` of budget."""
-        n = self.n
-        w, b = self.wallet[:n], self.budget[:n]
-        topped = w + b
-        np.minimum(topped, b * self.cfg.wallet_cap_days, out=topped)  # accrual stops at the cap ...
-        np.maximum(w, topped, out=w, where=self.active[:n])  # ... but never takes money away
+        for part in blocks(self.n):  # cache blocking (sim.blocks)
+            w, b = self.wallet[part], self.budget[part]
+            topped = w + b
+            np.minimum(topped, b * self.cfg.wallet_cap_days, out=topped)  # accrual stops at the cap ...
+            np.maximum(w, topped, out=w, where=self.active[part])  # ... but never takes money away
 
     def settle_orders(self, buyers: np.ndarray, paid: np.ndarray, refunded: np.ndarray, cheated: np.ndarray,
                       compensation: np.ndarray) -> None:
@@ -198,18 +199,19 @@ class Consumers:
         np.add.at(self.wallet, buyers, back)
         np.add.at(self.cheated, buyers[cheated], 1)
 
-    def view_factor(self, trust_ref: float, presence: float = 0.0) -> np.ndarray:
-        """Viewing intensity of the first ``n`` slots: the trait, times (trust / trust_ref)**elasticity,
-        times ``1 + presence * log(1 + active brands known)``; zero for inactive consumers."""
-        n = self.n
+    def view_factor(self, trust_ref: float, presence: float = 0.0, part: slice | None = None) -> np.ndarray:
+        """Viewing intensity of the first ``n`` slots (or the slots in ``part``): the trait, times
+        (trust / trust_ref)**elasticity, times ``1 + presence * log(1 + active brands known)``; zero for
+        inactive consumers."""
+        part = slice(0, self.n) if part is None else part
         el = self.cfg.view_trust_elasticity
-        f = self.trust[:n] / trust_ref
+        f = self.trust[part] / trust_ref
         if el != 1.0:  # the default elasticity needs no power (the costliest op at 1e6 consumers)
             f = np.power(f, el, out=f)
-        f *= self.views[:n]
+        f *= self.views[part]
         if presence > 0 and self.n_slots:
-            f *= (1.0 + presence * self.log1p_known())[self.known[:n]]
-        f[~self.active[:n]] = 0.0
+            f *= (1.0 + presence * self.log1p_known())[self.known[part]]
+        f[~self.active[part]] = 0.0
         return f
 
     def log1p_known(self) -> np.ndarray:
