@@ -477,10 +477,12 @@ class MarketModel(mesa.Model):
         """Choice, budget, delivery, settlement and booking of the day's orders."""
         cfg, C, S, H, F = self.cfg, self.consumers, self.sellers, self.hosts, self.follows
         c, s, h = v["consumer"], v["seller"], v["room"]
-        trust = C.trust[c]
-        priv = slice(0, int(np.count_nonzero(v["private"])))  # private visits come first (_visits)
+        # trust behind each view: platform trust, mixed with trust in the host for private visits (which come
+        # first: _visits) and with the viewer's own trust in a brand bought before (known, below)
+        n_priv = int(np.count_nonzero(v["private"]))
         w = cfg.choice.private_host_weight
-        trust[priv] = (1.0 - w) * trust[priv] + w * F.trust[v["edge"][priv]]
+        host_trust = F.trust[v["edge"][:n_priv]]
+        known, known_trust = np.zeros(0, np.int64), np.zeros(0)
         table = seller_utility(cfg.choice, S)  # (seller, segment): a small table, one gather per view
         sp = S.sp[: S.n]
         table += (cfg.providers.conversion_uplift * np.where(sp >= 0, self.providers.room_op[np.maximum(sp, 0)],
@@ -496,40 +498,49 @@ class MarketModel(mesa.Model):
             has[BT.consumer] = True
             look = branded[has[cb]]  # only viewers with some brand experience need the search
             e = BT.find(c[look], S.aware_slot[s[look]])
-            known = look[e >= 0]
-            trust[known] = (1.0 - bw) * trust[known] + bw * BT.trust[e[e >= 0]]
+            known, known_trust = look[e >= 0], BT.trust[e[e >= 0]]
         # traditional brands carry their affinity to every consumer; a new brand earns it only with those who know it
         affinity = C.brand_affinity[cb] * np.where(S.kind[sb] == Kind.BRAND, 1.0, aware)
         brand_term = affinity + cfg.choice.w_awareness * aware  # added to the seller term of brand views
         # a brand's own store room sells below the list price hosts sell at
         discounted = brands.self_broadcasting(self)
-        store_sale = np.zeros(s.size, bool)
-        if discounted.any():
-            at_store = np.flatnonzero((H.employer[: H.n] >= 0)[h])  # views in store rooms (a minority)
-            store_sale[at_store[discounted[s[at_store]]]] = True
+        store_room = (H.employer[: H.n] >= 0) & discounted.any()  # a view in a store room of a discounting brand
         log_price = np.log(S.price[: S.n])  # (seller, sold in its own store): list and store log price
         log_price = np.stack([log_price, log_price + np.log1p(-cfg.brands.self_broadcast_discount)], axis=1).ravel()
         room_term = cfg.choice.w_persona * H.persona[: H.n]
         guarantees = plat.active_guarantees(cfg.platform)
-        rng, intent, width = self.streams.get("choice", d), [], table.shape[1]
+        rng, width = self.streams.get("choice", d), table.shape[1]
+        intent, trust, store_sale = [np.zeros(0, np.int64)], [np.zeros(0)], [np.zeros(0, bool)]  # per intent
         for b in blocks(c.size):  # the logit block by block (cache blocking: the same bits as one pass)
+            t = C.trust[c[b]]
+            p = min(n_priv, b.stop) - b.start  # private visits in the block
+            if p > 0:
+                t[:p] = (1.0 - w) * t[:p] + w * host_trust[b.start: b.start + p]
+            lo, hi = np.searchsorted(known, (b.start, b.stop))
+            at = known[lo:hi] - b.start
+            t[at] = (1.0 - bw) * t[at] + bw * known_trust[lo:hi]
             k = s[b] * width
             k += C.segment[c[b]]
             seller_term = np.take(table.ravel(), k, mode="clip")
             lo, hi = np.searchsorted(branded, (b.start, b.stop))
             seller_term[branded[lo:hi] - b.start] += brand_term[lo:hi]
-            u = utility(cfg.choice, trust[b], seller_term, room_term[h[b]], C.price_sens[c[b]],
-                        log_price[2 * s[b] + store_sale[b]], guarantees)
-            intent.append(b.start + buys(u, rng.random(u.size)))
-        intent = np.concatenate(intent) if intent else np.zeros(0, np.int64)
+            sale = store_room[h[b]]
+            sale &= discounted[s[b]]
+            u = utility(cfg.choice, t, seller_term, room_term[h[b]], C.price_sens[c[b]],
+                        log_price[2 * s[b] + sale], guarantees)
+            buy = buys(u, rng.random(u.size))
+            intent.append(b.start + buy)
+            trust.append(t[buy])
+            store_sale.append(sale[buy])
+        intent, trust, store_sale = np.concatenate(intent), np.concatenate(trust), np.concatenate(store_sale)
         # prices are whole fen, so wallets and the ledger agree exactly
-        price = np.round(S.price[s[intent]] * np.where(store_sale[intent], 1.0 - cfg.brands.self_broadcast_discount,
+        price = np.round(S.price[s[intent]] * np.where(store_sale, 1.0 - cfg.brands.self_broadcast_discount,
                                                           1.0), 2)
         # the choice set is what the viewer can afford now: no intent for goods the wallet cannot pay (the
         # consumer saves up until the item is in reach); filtering the drawn intents is the same as
         # setting P(buy) = 0 for unaffordable views, and touches only the few views that would buy
         affordable = price <= C.wallet[c[intent]] + 1e-9
-        intent, price = intent[affordable], price[affordable]
+        intent, price, trust = intent[affordable], price[affordable], trust[affordable]
         room = h[intent].copy()
         store_of = self._store_of() if discounted.any() else None
         diverted = self._divert(d, intent, c, s, h, trust, discounted, store_of)
@@ -578,7 +589,10 @@ class MarketModel(mesa.Model):
 
     def _divert(self, d: int, intent: np.ndarray, c: np.ndarray, s: np.ndarray, h: np.ndarray, trust: np.ndarray,
                 discounted: np.ndarray, store_of: np.ndarray | None) -> np.ndarray:
-        """Intents in talent hosts' rooms that move to the self-broadcasting brand's store (``brands.divert``)."""
+        """Intents in talent hosts' rooms that move to the self-broadcasting brand's store (``brands.divert``).
+
+        ``trust`` is the trust behind each intent (aligned with ``intent``).
+        """
         out = np.zeros(intent.size, bool)
         if store_of is None:
             return out
@@ -588,7 +602,7 @@ class MarketModel(mesa.Model):
         cand = cand[C.is_aware(ci[cand], S.aware_slot[si[cand]])]  # one must know the brand to look for its store
         if cand.size:
             out[cand] = brands.divert(self.cfg.brands, self.cfg.choice, self.streams.get("diversion", d),
-                                      C.price_sens[ci[cand]], trust[intent[cand]], C.trust[ci[cand]],
+                                      C.price_sens[ci[cand]], trust[cand], C.trust[ci[cand]],
                                       H.persona[hi[cand]], H.persona[store_of[si[cand]]])
         return out
 
