@@ -426,28 +426,32 @@ class MarketModel(mesa.Model):
         n_priv = edge.size  # private visits first, then public impressions
         consumer = np.empty(n_priv + pub_c.size, np.int64)
         consumer[:n_priv], consumer[n_priv:] = ec[edge], pub_c
-        room = np.empty(consumer.size, np.int64)
-        room[:n_priv] = eh[edge]
-        np.take(live, slot, out=room[n_priv:], mode="clip")  # in range: "clip" spares the buffered copy
-        # which of the room's items is on screen when the viewer enters
-        n_items, slate, width = H.slate_size().astype(np.float64), H.slate.ravel(), H.slate.shape[1]
-        seller = np.empty(room.size, np.int64)  # index-sized: gathers and counts by seller need no cast
-        rs = self.streams.get("slot", d)
-        for b in blocks(room.size):  # cache blocking (sim.blocks)
-            r = room[b]
-            k = rs.random(r.size)
-            k *= n_items[r]
-            k = k.astype(np.int64)
-            k += r * width
-            np.take(slate, k, out=seller[b], mode="clip")
-        np.copyto(seller[n_priv:], promoted, where=promoted >= 0)  # a promoted impression shows the promoted goods
+        room, seller = np.empty(consumer.size, np.int64), np.empty(consumer.size, np.int64)
         edges = np.full(room.size, -1, np.int32)  # follow edges are far fewer than 2**31
         edges[:n_priv] = edge
         private = np.zeros(room.size, bool)
         private[:n_priv] = True
         fund = np.zeros(room.size, bool)
-        if fund_boosts:
-            np.equal(self.allocator.source, fund_boosts[0], out=fund[n_priv:])
+        # which of the room's items is on screen when the viewer enters (one uniform per view, in view order)
+        n_items, slate, width = H.slate_size().astype(np.float64), H.slate.ravel().astype(np.int64), H.slate.shape[1]
+        rs = self.streams.get("slot", d)
+
+        def on_screen(r: np.ndarray, out: np.ndarray) -> None:
+            k = rs.random(r.size)
+            k *= n_items[r]
+            k = k.astype(np.int64)
+            k += r * width
+            np.take(slate, k, out=out, mode="clip")  # indices in range: "clip" spares a buffered copy
+
+        room[:n_priv] = eh[edge]
+        on_screen(room[:n_priv], seller[:n_priv])
+        for b in blocks(pub_c.size):  # public impressions block by block (cache blocking: sim.blocks)
+            at = slice(n_priv + b.start, n_priv + b.stop)
+            np.take(live, slot[b], out=room[at], mode="clip")
+            on_screen(room[at], seller[at])
+            np.copyto(seller[at], promoted[b], where=promoted[b] >= 0)  # a promoted impression shows the promoted goods
+            if fund_boosts:
+                np.equal(self.allocator.source[b], fund_boosts[0], out=fund[at])
         return {
             "consumer": consumer,
             "room": room,
