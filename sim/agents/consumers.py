@@ -232,15 +232,18 @@ class Consumers:
         sum of the hazards of active consumers), which sets tomorrow's arrivals.
         """
         c = self.cfg
-        n = self.n
-        u = rng.random(n)  # a prefix of the stream: consumer i's draw does not depend on n
-        trust = self.trust[:n]
-        base = np.where(trust < c.churn_trust_threshold, 2.0 * c.base_churn, c.base_churn)
-        hit = np.flatnonzero(cheated_today)  # few consumers: keep the power off the whole population
-        base[hit] = 1.0 - (1.0 - base[hit]) * np.power(1.0 - c.cheated_churn, cheated_today[hit])
-        act = self.active[:n]
-        expected = float(base[act].sum())
-        idx = np.flatnonzero(act & (u < base))
+        hazards, gone = [np.zeros(0)], [np.zeros(0, np.int64)]
+        for part in blocks(self.n):  # cache blocking (sim.blocks); the uniforms are a prefix of the stream
+            u = rng.random(part.stop - part.start)  # consumer i's draw does not depend on n
+            base = np.where(self.trust[part] < c.churn_trust_threshold, 2.0 * c.base_churn, c.base_churn)
+            cheats = cheated_today[part]
+            hit = np.flatnonzero(cheats)  # few consumers: keep the power off the whole population
+            base[hit] = 1.0 - (1.0 - base[hit]) * np.power(1.0 - c.cheated_churn, cheats[hit])
+            act = self.active[part]
+            hazards.append(base[act])
+            gone.append(part.start + np.flatnonzero(act & (u < base)))
+        expected = float(np.concatenate(hazards).sum())  # one sum over the active consumers' hazards
+        idx = np.concatenate(gone)
         self.active[idx] = False
         self.churned_on[idx] = day
         return idx, expected
