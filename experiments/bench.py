@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import platform
 import resource
 import sys
@@ -33,15 +34,15 @@ def _one(name: str, days: int, seed: int, queue: mp.Queue) -> None:
     from sim import MarketModel
 
     warnings.simplefilter("ignore")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     bare = MarketModel(seed=seed, days=days, burn_in=0, **SIZES[name])
-    init = time.perf_counter() - t0
+    init, init_cpu = time.perf_counter() - t0, time.process_time() - c0
     del bare
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = MarketModel(seed=seed, days=days, **SIZES[name])
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     model.run_for(days)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     df = model.metrics_frame()
     queue.put({
         "size": name,
@@ -54,6 +55,10 @@ def _one(name: str, days: int, seed: int, queue: mp.Queue) -> None:
         "burn_in_s": round(t1 - t0 - init, 2),
         "sim_s": round(t2 - t1, 2),
         "ms_per_day": round(1000 * (t2 - t1) / days, 1),
+        # CPU time of this process: wall time inflates when other jobs share the cores
+        "burn_in_cpu_s": round(c1 - c0 - init_cpu, 2),
+        "sim_cpu_s": round(c2 - c1, 2),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
         "follow_edges_end": len(model.follows),
         "orders_per_day_end": float(df["orders"].iloc[-1] / model.cfg.consumers.scale),

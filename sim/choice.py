@@ -31,19 +31,50 @@ def seller_utility(cfg: ChoiceConfig, sellers: Sellers) -> np.ndarray:
     return cfg.w_quality * sellers.claim[:n, None] + cfg.w_segment_fit * sellers.fit[:n]
 
 
-def buy_probability(cfg: ChoiceConfig, trust: np.ndarray, seller_term: np.ndarray, room_term: np.ndarray,
-                    price_sens: np.ndarray, log_price: np.ndarray, n_guarantees: int) -> np.ndarray:
-    """Logit purchase probability of each view (arrays aligned per view; ``seller_term`` is reused)."""
+def utility(cfg: ChoiceConfig, trust: np.ndarray, seller_term: np.ndarray, room_term: np.ndarray,
+            price_sens: np.ndarray, log_price: np.ndarray, n_guarantees: int) -> np.ndarray:
+    """Utility ``U`` of buying each view's item (arrays aligned per view; ``seller_term`` is reused)."""
     u = seller_term
     u += cfg.intercept + cfg.w_guarantee * n_guarantees
     u += cfg.w_trust * trust
     u += room_term
     u -= price_sens * log_price
+    return u
+
+
+def logistic(u: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-u))`` in place, written overflow-free (element by element: a subset gives the same bits)."""
     u *= 0.5
     np.tanh(u, out=u)
     u += 1.0
-    u *= 0.5  # the logistic function 1 / (1 + exp(-U)) written overflow-free
+    u *= 0.5
     return u
+
+
+def buy_probability(cfg: ChoiceConfig, trust: np.ndarray, seller_term: np.ndarray, room_term: np.ndarray,
+                    price_sens: np.ndarray, log_price: np.ndarray, n_guarantees: int) -> np.ndarray:
+    """Logit purchase probability of each view (arrays aligned per view; ``seller_term`` is reused)."""
+    return logistic(utility(cfg, trust, seller_term, room_term, price_sens, log_price, n_guarantees))
+
+
+def buys(u: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """Views that buy, ``np.flatnonzero(draw < logistic(u))``, with the logistic evaluated only where it can matter.
+
+    ``exp(x) >= 1 + x + x**2/2 + x**3/6`` for every real ``x`` (the Taylor remainder is non-negative), so
+    ``P(buy) = 1 / (1 + exp(-U)) <= 1 / (2 - U + U**2/2 - U**3/6)`` wherever that bound is positive: a
+    view whose uniform lies above it (with a margin far wider than rounding) cannot buy.  The few
+    candidates left get the logistic computed exactly as :func:`logistic` does, so the result is the same
+    bit for bit, without a transcendental function per view.  ``u`` is left unchanged.
+    """
+    bound = u * (-1.0 / 6.0)
+    bound += 0.5
+    bound *= u
+    bound -= 1.0
+    bound *= u
+    bound += 2.0  # 2 - U + U**2/2 - U**3/6 <= 1 + exp(-U)
+    bound *= draw
+    cand = np.flatnonzero(bound < 1.0 + 1e-6)  # draw < (1 + 1e-6) / bound, or the bound is not positive
+    return cand[draw[cand] < logistic(u[cand])]
 
 
 def budget_gate(rng: np.random.Generator, consumer: np.ndarray, price: np.ndarray,

@@ -31,13 +31,14 @@ from sim.agents.hosts import HostAgent, Hosts, talent_traits
 from sim.agents.providers import ProviderAgent, Providers, provider_traits
 from sim.agents.sellers import ENTRY_WAVE, INITIAL, ORGANIC, Kind, SellerAgent, Sellers, white_label_traits
 from sim.funds import Funds
-from sim.choice import budget_gate, buy_probability, seller_utility
+from sim.choice import budget_gate, buys, seller_utility, utility
 from sim import __version__
 from sim.config import ConfigError, SimConfig, get_key, make_config, to_dict
 from sim.output import write_atomic
 from sim.ledger import Ledger
 from sim.metrics import METRICS, daily_metrics
 from sim.rng import Streams
+from sim.blocks import blocks
 from sim.traffic import Allocator, Boost, rule_scores
 
 
@@ -390,9 +391,14 @@ class MarketModel(mesa.Model):
         edge = edge[self.streams.get("private", d).random(edge.size) < p]
         # public domain: impressions demanded (stochastic rounding of the rate, one draw per consumer)
         b = cfg.brands
-        lam = C.view_factor(self.trust_ref, b.presence_view_strength * b.presence_viewing)
-        lam *= cfg.platform.feed_load / (1.0 + b.presence_view_strength * self._presence0 if b.presence_viewing else 1.0)
-        demand = np.floor(lam + self.streams.get("viewing", d).random(C.n)).astype(np.int64)
+        load = cfg.platform.feed_load / (1.0 + b.presence_view_strength * self._presence0 if b.presence_viewing else 1.0)
+        demand, rv = np.empty(C.n, np.int64), self.streams.get("viewing", d)
+        for blk in blocks(C.n):  # cache blocking (sim.blocks)
+            lam = C.view_factor(self.trust_ref, b.presence_view_strength * b.presence_viewing, blk)
+            lam *= load
+            x = rv.random(lam.size)
+            x += lam
+            demand[blk] = np.floor(x, out=x)
         rng = self.streams.get("allocation", d)
         slate = H.slate[live]
         carried = slate >= 0
@@ -415,28 +421,46 @@ class MarketModel(mesa.Model):
                                 None if bo.items is None else bo.items[keep]))
         pub_c, slot, promoted = self.allocator.allocate(rng, demand, weights, boosts)
         fund_boosts = [k for k, bo in enumerate(boosts) if bo.name == "fund_traffic"]  # one a day at most
-        pub_h = live[slot]
         for bo, lb in zip(self.boosts, boosts):
             bo.granted = lb.granted
         self._charge_boosts()
-        consumer = np.concatenate([ec[edge], pub_c])
-        room = np.concatenate([eh[edge], pub_h])
-        # which of the room's items is on screen when the viewer enters
-        n_items = H.slate_size()[room]
-        k = (self.streams.get("slot", d).random(room.size) * n_items).astype(np.int64)
-        k += room * H.slate.shape[1]
-        seller = H.slate.ravel()[k]
-        pub = seller[edge.size:]  # a promoted impression shows the promoted goods
-        np.copyto(pub, promoted, where=promoted >= 0)
+        n_priv = edge.size  # private visits first, then public impressions
+        consumer = np.empty(n_priv + pub_c.size, np.int64)
+        consumer[:n_priv], consumer[n_priv:] = ec[edge], pub_c
+        room, seller = np.empty(consumer.size, np.int64), np.empty(consumer.size, np.int64)
+        edges = np.full(room.size, -1, np.int32)  # follow edges are far fewer than 2**31
+        edges[:n_priv] = edge
+        private = np.zeros(room.size, bool)
+        private[:n_priv] = True
+        fund = np.zeros(room.size, bool)
+        # which of the room's items is on screen when the viewer enters (one uniform per view, in view order)
+        n_items, slate, width = H.slate_size().astype(np.float64), H.slate.ravel().astype(np.int64), H.slate.shape[1]
+        rs = self.streams.get("slot", d)
+
+        def on_screen(r: np.ndarray, out: np.ndarray) -> None:
+            k = rs.random(r.size)
+            k *= n_items[r]
+            k = k.astype(np.int64)
+            k += r * width
+            np.take(slate, k, out=out, mode="clip")  # indices in range: "clip" spares a buffered copy
+
+        room[:n_priv] = eh[edge]
+        on_screen(room[:n_priv], seller[:n_priv])
+        for b in blocks(pub_c.size):  # public impressions block by block (cache blocking: sim.blocks)
+            at = slice(n_priv + b.start, n_priv + b.stop)
+            np.take(live, slot[b], out=room[at], mode="clip")
+            on_screen(room[at], seller[at])
+            np.copyto(seller[at], promoted[b], where=promoted[b] >= 0)  # a promoted impression shows the promoted goods
+            if fund_boosts:
+                np.equal(self.allocator.source[b], fund_boosts[0], out=fund[at])
         return {
             "consumer": consumer,
             "room": room,
             "seller": seller,
-            "private": np.concatenate([np.ones(edge.size, bool), np.zeros(pub_c.size, bool)]),
-            "edge": np.concatenate([edge, np.full(pub_c.size, -1)]),
+            "private": private,
+            "edge": edges,
             # views the SP traffic fund granted: shown to whoever the grant reaches, not the seller's audience
-            "fund": (np.concatenate([np.zeros(edge.size, bool), self.allocator.source == fund_boosts[0]])
-                     if fund_boosts else np.zeros(edge.size + pub_c.size, bool)),
+            "fund": fund,
         }
 
     def _charge_boosts(self) -> None:
@@ -458,45 +482,68 @@ class MarketModel(mesa.Model):
         """Choice, budget, delivery, settlement and booking of the day's orders."""
         cfg, C, S, H, F = self.cfg, self.consumers, self.sellers, self.hosts, self.follows
         c, s, h = v["consumer"], v["seller"], v["room"]
-        trust = C.trust[c]
-        priv = v["private"]
+        # trust behind each view: platform trust, mixed with trust in the host for private visits (which come
+        # first: _visits) and with the viewer's own trust in a brand bought before (known, below)
+        n_priv = int(np.count_nonzero(v["private"]))
         w = cfg.choice.private_host_weight
-        trust[priv] = (1.0 - w) * trust[priv] + w * F.trust[v["edge"][priv]]
+        host_trust = F.trust[v["edge"][:n_priv]]
+        known, known_trust = np.zeros(0, np.int64), np.zeros(0)
         table = seller_utility(cfg.choice, S)  # (seller, segment): a small table, one gather per view
         table += (cfg.providers.conversion_uplift * providers.service(S, self.providers, "room_op"))[:, None]
-        seller_term = table.ravel()[s * table.shape[1] + C.segment[c]]
-        branded = np.flatnonzero(S.kind[s] != Kind.WHITE_LABEL)
-        aware = C.is_aware(c[branded], S.aware_slot[s[branded]])
+        branded = np.flatnonzero((S.kind[: S.n] != Kind.WHITE_LABEL)[s])
+        cb, sb = c[branded], s[branded]
+        self._brand_views = branded, sb  # for _learn_awareness, which drops it
+        aware = C.is_aware(cb, S.aware_slot[sb])
         bw = cfg.choice.brand_trust_weight
         if bw > 0 and branded.size and len(self.brand_trust):  # a brand the viewer has bought: its own experience
             BT = self.brand_trust
             has = np.zeros(C.n, bool)
             has[BT.consumer] = True
-            look = branded[has[c[branded]]]  # only viewers with some brand experience need the search
+            look = branded[has[cb]]  # only viewers with some brand experience need the search
             e = BT.find(c[look], S.aware_slot[s[look]])
-            known = look[e >= 0]
-            trust[known] = (1.0 - bw) * trust[known] + bw * BT.trust[e[e >= 0]]
+            known, known_trust = look[e >= 0], BT.trust[e[e >= 0]]
         # traditional brands carry their affinity to every consumer; a new brand earns it only with those who know it
-        affinity = C.brand_affinity[c[branded]] * np.where(S.kind[s[branded]] == Kind.BRAND, 1.0, aware)
-        seller_term[branded] += affinity + cfg.choice.w_awareness * aware
+        affinity = C.brand_affinity[cb] * np.where(S.kind[sb] == Kind.BRAND, 1.0, aware)
+        brand_term = affinity + cfg.choice.w_awareness * aware  # added to the seller term of brand views
         # a brand's own store room sells below the list price hosts sell at
-        log_price = np.log(S.price[: S.n])[s]
         discounted = brands.self_broadcasting(cfg.brands, S)
-        store_sale = np.zeros(s.size, bool)
-        if discounted.any():
-            store_sale = discounted[s] & (H.employer[h] >= 0)
-            log_price[store_sale] += np.log1p(-cfg.brands.self_broadcast_discount)
-        p = buy_probability(cfg.choice, trust, seller_term, cfg.choice.w_persona * H.persona[h],
-                            C.price_sens[c], log_price, plat.active_guarantees(cfg.platform))
-        intent = np.flatnonzero(self.streams.get("choice", d).random(c.size) < p)
+        store_room = (H.employer[: H.n] >= 0) & discounted.any()  # a view in a store room of a discounting brand
+        log_price = np.log(S.price[: S.n])  # (seller, sold in its own store): list and store log price
+        log_price = np.stack([log_price, log_price + np.log1p(-cfg.brands.self_broadcast_discount)], axis=1).ravel()
+        room_term = cfg.choice.w_persona * H.persona[: H.n]
+        guarantees = plat.active_guarantees(cfg.platform)
+        rng, width = self.streams.get("choice", d), table.shape[1]
+        intent, trust, store_sale = [np.zeros(0, np.int64)], [np.zeros(0)], [np.zeros(0, bool)]  # per intent
+        for b in blocks(c.size):  # the logit block by block (cache blocking: the same bits as one pass)
+            t = C.trust[c[b]]
+            p = min(n_priv, b.stop) - b.start  # private visits in the block
+            if p > 0:
+                t[:p] = (1.0 - w) * t[:p] + w * host_trust[b.start: b.start + p]
+            lo, hi = np.searchsorted(known, (b.start, b.stop))
+            at = known[lo:hi] - b.start
+            t[at] = (1.0 - bw) * t[at] + bw * known_trust[lo:hi]
+            k = s[b] * width
+            k += C.segment[c[b]]
+            seller_term = np.take(table.ravel(), k, mode="clip")
+            lo, hi = np.searchsorted(branded, (b.start, b.stop))
+            seller_term[branded[lo:hi] - b.start] += brand_term[lo:hi]
+            sale = store_room[h[b]]
+            sale &= discounted[s[b]]
+            u = utility(cfg.choice, t, seller_term, room_term[h[b]], C.price_sens[c[b]],
+                        log_price[2 * s[b] + sale], guarantees)
+            buy = buys(u, rng.random(u.size))
+            intent.append(b.start + buy)
+            trust.append(t[buy])
+            store_sale.append(sale[buy])
+        intent, trust, store_sale = np.concatenate(intent), np.concatenate(trust), np.concatenate(store_sale)
         # prices are whole fen, so wallets and the ledger agree exactly
-        price = np.round(S.price[s[intent]] * np.where(store_sale[intent], 1.0 - cfg.brands.self_broadcast_discount,
+        price = np.round(S.price[s[intent]] * np.where(store_sale, 1.0 - cfg.brands.self_broadcast_discount,
                                                           1.0), 2)
         # the choice set is what the viewer can afford now: no intent for goods the wallet cannot pay (the
         # consumer saves up until the item is in reach); filtering the drawn intents is the same as
         # setting P(buy) = 0 for unaffordable views, and touches only the few views that would buy
         affordable = price <= C.wallet[c[intent]] + 1e-9
-        intent, price = intent[affordable], price[affordable]
+        intent, price, trust = intent[affordable], price[affordable], trust[affordable]
         room = h[intent].copy()
         store_of = self._store_of() if discounted.any() else None
         diverted = self._divert(d, intent, c, s, h, trust, discounted, store_of)
@@ -545,7 +592,10 @@ class MarketModel(mesa.Model):
 
     def _divert(self, d: int, intent: np.ndarray, c: np.ndarray, s: np.ndarray, h: np.ndarray, trust: np.ndarray,
                 discounted: np.ndarray, store_of: np.ndarray | None) -> np.ndarray:
-        """Intents in talent hosts' rooms that move to the self-broadcasting brand's store (``brands.divert``)."""
+        """Intents in talent hosts' rooms that move to the self-broadcasting brand's store (``brands.divert``).
+
+        ``trust`` is the trust behind each intent (aligned with ``intent``).
+        """
         out = np.zeros(intent.size, bool)
         if store_of is None:
             return out
@@ -555,7 +605,7 @@ class MarketModel(mesa.Model):
         cand = cand[C.is_aware(ci[cand], S.aware_slot[si[cand]])]  # one must know the brand to look for its store
         if cand.size:
             out[cand] = brands.divert(self.cfg.brands, self.cfg.choice, self.streams.get("diversion", d),
-                                      C.price_sens[ci[cand]], trust[intent[cand]], C.trust[ci[cand]],
+                                      C.price_sens[ci[cand]], trust[cand], C.trust[ci[cand]],
                                       H.persona[hi[cand]], H.persona[store_of[si[cand]]])
         return out
 
@@ -573,11 +623,13 @@ class MarketModel(mesa.Model):
             trust_rules.endorse(C.trust, oc[good_brand], cfg.brands.spillover_strength)
         self._learn_awareness(d, v, o)
         self.reputation = trust_rules.update_reputation(self.reputation, int((~cheated).sum()), oc.size, tc)
-        t = C.trust[:n]  # a view: forgetting and word of mouth apply in place
-        trust_rules.drift(t, C.trust0[:n], tc, self.reputation, out=t)
-        if tc.noise_sd > 0:
-            t += tc.noise_sd * self.streams.get("trust_noise", d).standard_normal(n)
-        np.clip(t, 0.0, 1.0, out=t)
+        noise = tc.noise_sd * self.streams.get("trust_noise", d).standard_normal(n) if tc.noise_sd > 0 else None
+        for blk in blocks(n):  # forgetting and word of mouth apply in place, block by block (sim.blocks)
+            t = C.trust[blk]
+            trust_rules.drift(t, C.trust0[blk], tc, self.reputation, out=t)
+            if noise is not None:
+                t += noise[blk]
+            np.clip(t, 0.0, 1.0, out=t)
         # host trust: orders through a followed host's room in the private domain
         e = o["edge"]
         pe = e >= 0
@@ -615,7 +667,11 @@ class MarketModel(mesa.Model):
     def _learn_awareness(self, d: int, v: dict[str, np.ndarray], o: dict[str, np.ndarray]) -> None:
         """Viewers may learn a brand they saw; buyers learn it."""
         C, S = self.consumers, self.sellers
-        seen = np.flatnonzero(S.aware_slot[v["seller"]] >= 0)
+        shown = self.__dict__.pop("_brand_views", None)  # views of brands (white-label sellers hold no slot)
+        if shown is None:
+            seen = np.flatnonzero((S.aware_slot[: S.n] >= 0)[v["seller"]])
+        else:
+            seen = shown[0][S.aware_slot[shown[1]] >= 0]
         if seen.size == 0:
             return
         u = self.streams.get("awareness", d).random(seen.size)
@@ -648,8 +704,9 @@ class MarketModel(mesa.Model):
         # conversion statistics hosts and the allocator judge by leave out the traffic fund's views: shown to
         # whoever the grant reaches, they would dilute them and punish the very sellers the fund supports
         funded = bool(v["fund"].any())
-        organic, organic_o = (~v["fund"], ~o["fund"]) if funded else (slice(None), slice(None))
-        ew_views = np.bincount(v["seller"][organic], minlength=ns)
+        organic_o = ~o["fund"] if funded else slice(None)
+        fund_views = np.flatnonzero(v["fund"])  # organic counts = all views less the fund's (exact integers)
+        ew_views = np.bincount(v["seller"], minlength=ns) - np.bincount(v["seller"][fund_views], minlength=ns)
         ew_orders = np.bincount(os_[organic_o], minlength=ns) if funded else orders
         refunds = np.bincount(os_[refunded], minlength=ns)
         unit = S.unit_cost[:ns]
@@ -672,7 +729,7 @@ class MarketModel(mesa.Model):
         S.orders[:ns] += orders
         S.profit[:ns] += profit
         # hosts: traffic statistics the allocator ranks rooms by, and income
-        hv = np.bincount(v["room"][organic], minlength=nh)
+        hv = np.bincount(v["room"], minlength=nh) - np.bincount(v["room"][fund_views], minlength=nh)
         hstats = ((H.ew_visits, hv), (H.ew_orders, np.bincount(oh[organic_o], minlength=nh)),
                   (H.ew_gmv, np.bincount(oh, weights=gmv, minlength=nh)),
                   (H.ew_satisfied, np.bincount(oh[~o["cheated"]], minlength=nh)))
@@ -892,4 +949,4 @@ class MarketModel(mesa.Model):
         """Mean over active consumers of log(1 + active brands they know)."""
         C = self.consumers
         act = C.active[: C.n]
-        return float(np.log1p(C.known[: C.n][act]).mean()) if act.any() else 0.0
+        return float(C.log1p_known()[C.known[: C.n][act]].mean()) if act.any() else 0.0

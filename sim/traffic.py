@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.blocks import blocks
 from sim.config import ALLOCATION_RULES, PlatformConfig
 
 
@@ -67,7 +68,7 @@ class Allocator:
         self.supplied = 0
         self.allocated = 0
         self.boosted = 0
-        self.source = np.zeros(0, np.int64)  # the boost that served each public view of the day (-1: the rule)
+        self.source = np.zeros(0, np.int32)  # the boost that served each public view of the day (-1: the rule)
 
     def weights(self, scores: np.ndarray, demotion: np.ndarray) -> np.ndarray:
         """Rule weights: (1 - exploration) * score**power share + exploration * uniform, times demotion."""
@@ -93,11 +94,11 @@ class Allocator:
         supply = int(demand.sum()) if weights.size else 0  # nothing can be shown without a live room
         viewers = np.repeat(np.arange(demand.size), demand) if supply else np.zeros(0, np.int64)
         rooms = alias_draw(rng, *alias_table(weights), supply) if supply else np.zeros(0, np.int64)
-        items = np.full(supply, -1, np.int64)
+        items = np.full(supply, -1, np.int32)  # seller ids
         left = supply
         self.boosted = 0
         given, promoted, origin = [], [], []
-        self.source = np.full(supply, -1, np.int64)  # which boost (its index in ``boosts``) served each slot
+        self.source = np.full(supply, -1, np.int32)  # which boost (its index in ``boosts``) served each slot
         for k, b in enumerate(boosts):
             give = min(int(b.impressions), left) if b.rooms.size else 0
             if give > 0:
@@ -105,7 +106,7 @@ class Allocator:
                 counts = rng.multinomial(give, bw / bw.sum())
                 given.append(np.repeat(b.rooms, counts))
                 promoted.append(np.repeat(b.items if b.items is not None else np.full(b.rooms.size, -1), counts))
-                origin.append(np.full(give, k, np.int64))
+                origin.append(np.full(give, k, np.int32))
             b.granted = give
             left -= give
             self.boosted += give
@@ -139,9 +140,16 @@ def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def alias_draw(rng: np.random.Generator, prob: np.ndarray, alias: np.ndarray, size: int) -> np.ndarray:
-    """``size`` draws from an alias table with one uniform each."""
-    u = rng.random(size)
-    u *= prob.size
-    col = u.astype(np.int64)
-    u -= col  # the fractional part is itself uniform on [0, 1)
-    return np.where(u < prob[col], col, alias[col])
+    """``size`` draws from an alias table with one uniform each (block by block: see :mod:`sim.blocks`)."""
+    pair = np.stack([np.arange(prob.size), alias], axis=1).ravel()  # (column, its alias) side by side
+    out = np.empty(size, np.int64)
+    for b in blocks(size):
+        u = rng.random(b.stop - b.start)
+        u *= prob.size
+        col = u.astype(np.int64)
+        u -= col  # the fractional part is itself uniform on [0, 1)
+        far = u >= prob[col]
+        col += col
+        col += far
+        np.take(pair, col, out=out[b], mode="clip")  # indices in range: "clip" spares a buffered copy
+    return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.blocks import blocks
 from sim.config import ConsumersConfig
 from sim.rng import Streams
 
@@ -116,13 +117,20 @@ class Consumers:
 
     def is_aware(self, consumer: np.ndarray, slot: np.ndarray) -> np.ndarray:
         """Whether each consumer knows the brand in the matching slot (slot < 0: not a brand)."""
-        slot = np.asarray(slot)
+        consumer, slot = np.asarray(consumer), np.asarray(slot)
         ok = slot >= 0
+        if ok.all():  # the usual case: every entry is a brand
+            return self._aware_bit(consumer, slot)
         out = np.zeros(np.shape(consumer), dtype=bool)
         if ok.any():
-            sl = slot[ok]
-            out[ok] = ((self.aware[consumer[ok], sl >> 3] >> (sl & 7)) & 1).astype(bool)
+            out[ok] = self._aware_bit(consumer[ok], slot[ok])
         return out
+
+    def _aware_bit(self, consumer: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """Bit ``slot`` of each consumer's awareness row (slots >= 0), read through the flat matrix."""
+        at = consumer.astype(np.int64) * self.aware.shape[1]
+        at += slot >> 3
+        return ((self.aware.reshape(-1)[at] >> (slot & 7)) & 1) != 0
 
     def make_aware(self, consumer: np.ndarray, slot: np.ndarray) -> int:
         """Consumers learn brands (slot >= 0 entries); returns how many pairs were new."""
@@ -131,10 +139,16 @@ class Consumers:
         new = ~self.is_aware(c, sl)
         if not new.any():
             return 0
-        key = np.unique((c[new].astype(np.int64) << 32) | sl[new].astype(np.int64))  # each pair once
+        key = np.sort((c[new].astype(np.int64) << 32) | sl[new].astype(np.int64))
+        key = key[np.r_[True, key[1:] != key[:-1]]]  # each pair once, by consumer then slot
         who, sl = key >> 32, key & 0xFFFFFFFF
-        np.bitwise_or.at(self.aware, (who, sl >> 3), (1 << (sl & 7)).astype(np.uint8))
-        np.add.at(self.known, who, 1)
+        # bits of one consumer's byte are adjacent: OR them together, then set each (consumer, byte) once
+        cell = (who << 32) | (sl >> 3)
+        first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+        bits = np.bitwise_or.reduceat((1 << (sl & 7)).astype(np.uint8), first)
+        self.aware[who[first], sl[first] >> 3] |= bits
+        starts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
+        self.known[who[starts]] += np.diff(np.r_[starts, who.size]).astype(self.known.dtype)
         return int(key.size)
 
     def forget_brand(self, slot: int) -> None:
@@ -171,10 +185,11 @@ class Consumers:
 
     def refill_wallets(self) -> None:
         """Daily budget accrues into active consumers' wallets up to ``wallet_cap_days`` of budget."""
-        n = self.n
-        w, b = self.wallet[:n], self.budget[:n]
-        topped = np.minimum(w + b, b * self.cfg.wallet_cap_days)  # accrual stops at the cap ...
-        np.maximum(w, np.where(self.active[:n], topped, w), out=w)  # ... but never takes money away
+        for part in blocks(self.n):  # cache blocking (sim.blocks)
+            w, b = self.wallet[part], self.budget[part]
+            topped = w + b
+            np.minimum(topped, b * self.cfg.wallet_cap_days, out=topped)  # accrual stops at the cap ...
+            np.maximum(w, topped, out=w, where=self.active[part])  # ... but never takes money away
 
     def settle_orders(self, buyers: np.ndarray, paid: np.ndarray, refunded: np.ndarray, cheated: np.ndarray,
                       compensation: np.ndarray) -> None:
@@ -184,19 +199,24 @@ class Consumers:
         np.add.at(self.wallet, buyers, back)
         np.add.at(self.cheated, buyers[cheated], 1)
 
-    def view_factor(self, trust_ref: float, presence: float = 0.0) -> np.ndarray:
-        """Viewing intensity of the first ``n`` slots: the trait, times (trust / trust_ref)**elasticity,
-        times ``1 + presence * log(1 + active brands known)``; zero for inactive consumers."""
-        n = self.n
+    def view_factor(self, trust_ref: float, presence: float = 0.0, part: slice | None = None) -> np.ndarray:
+        """Viewing intensity of the first ``n`` slots (or the slots in ``part``): the trait, times
+        (trust / trust_ref)**elasticity, times ``1 + presence * log(1 + active brands known)``; zero for
+        inactive consumers."""
+        part = slice(0, self.n) if part is None else part
         el = self.cfg.view_trust_elasticity
-        f = self.trust[:n] / trust_ref
+        f = self.trust[part] / trust_ref
         if el != 1.0:  # the default elasticity needs no power (the costliest op at 1e6 consumers)
             f = np.power(f, el, out=f)
-        f *= self.views[:n]
+        f *= self.views[part]
         if presence > 0 and self.n_slots:
-            f *= 1.0 + presence * np.log1p(self.known[:n])
-        f[~self.active[:n]] = 0.0
+            f *= (1.0 + presence * self.log1p_known())[self.known[part]]
+        f[~self.active[part]] = 0.0
         return f
+
+    def log1p_known(self) -> np.ndarray:
+        """``log1p(k)`` for every possible count ``k`` of known brands (a lookup table: ``known <= n_slots``)."""
+        return np.log1p(np.arange(self.n_slots + 1, dtype=self.known.dtype))
 
     def record_orders(self, buyers: np.ndarray, counts: np.ndarray, day: int) -> None:
         """Update the purchase-history summary of ``buyers`` who placed ``counts`` orders today."""
@@ -212,15 +232,18 @@ class Consumers:
         sum of the hazards of active consumers), which sets tomorrow's arrivals.
         """
         c = self.cfg
-        n = self.n
-        u = rng.random(n)  # a prefix of the stream: consumer i's draw does not depend on n
-        trust = self.trust[:n]
-        base = np.where(trust < c.churn_trust_threshold, 2.0 * c.base_churn, c.base_churn)
-        hit = np.flatnonzero(cheated_today)  # few consumers: keep the power off the whole population
-        base[hit] = 1.0 - (1.0 - base[hit]) * np.power(1.0 - c.cheated_churn, cheated_today[hit])
-        act = self.active[:n]
-        expected = float(base[act].sum())
-        idx = np.flatnonzero(act & (u < base))
+        hazards, gone = [np.zeros(0)], [np.zeros(0, np.int64)]
+        for part in blocks(self.n):  # cache blocking (sim.blocks); the uniforms are a prefix of the stream
+            u = rng.random(part.stop - part.start)  # consumer i's draw does not depend on n
+            base = np.where(self.trust[part] < c.churn_trust_threshold, 2.0 * c.base_churn, c.base_churn)
+            cheats = cheated_today[part]
+            hit = np.flatnonzero(cheats)  # few consumers: keep the power off the whole population
+            base[hit] = 1.0 - (1.0 - base[hit]) * np.power(1.0 - c.cheated_churn, cheats[hit])
+            act = self.active[part]
+            hazards.append(base[act])
+            gone.append(part.start + np.flatnonzero(act & (u < base)))
+        expected = float(np.concatenate(hazards).sum())  # one sum over the active consumers' hazards
+        idx = np.concatenate(gone)
         self.active[idx] = False
         self.churned_on[idx] = day
         return idx, expected
