@@ -377,6 +377,15 @@ class MarketModel(mesa.Model):
             weights = served * (1.0 + self.cfg.providers.traffic_uplift * self.providers.traffic_op[sp[client]])
             self.boosts.append(Boost("fund_traffic", room[client], offer, weights, items=seller[client]))
 
+    def public_view_rate(self, blk: slice | None = None) -> np.ndarray:
+        """Expected public-domain impressions today of each consumer in ``blk`` (all slots: None; section 3.3.3)."""
+        b = self.cfg.brands
+        load = self.cfg.platform.feed_load / (1.0 + b.presence_view_strength * self._presence0
+                                              if b.presence_viewing else 1.0)
+        lam = self.consumers.view_factor(self.trust_ref, b.presence_view_strength * b.presence_viewing, blk)
+        lam *= load
+        return lam
+
     def view_price(self) -> float:
         """Yuan per live-room view bought as ads: the CPM over 1000 feed impressions and their click-through."""
         return self.cfg.brands.ad_cpm / 1000.0 / self.cfg.platform.views_per_impression
@@ -390,12 +399,9 @@ class MarketModel(mesa.Model):
         p = np.minimum(1.0, (cfg.consumers.visit_prob / cfg.consumers.host_trust_init_mean) * F.trust[edge])
         edge = edge[self.streams.get("private", d).random(edge.size) < p]
         # public domain: impressions demanded (stochastic rounding of the rate, one draw per consumer)
-        b = cfg.brands
-        load = cfg.platform.feed_load / (1.0 + b.presence_view_strength * self._presence0 if b.presence_viewing else 1.0)
         demand, rv = np.empty(C.n, np.int64), self.streams.get("viewing", d)
         for blk in blocks(C.n):  # cache blocking (sim.blocks)
-            lam = C.view_factor(self.trust_ref, b.presence_view_strength * b.presence_viewing, blk)
-            lam *= load
+            lam = self.public_view_rate(blk)
             x = rv.random(lam.size)
             x += lam
             demand[blk] = np.floor(x, out=x)
