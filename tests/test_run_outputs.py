@@ -31,7 +31,8 @@ def _check_folder(out: Path, days: int, seed: int) -> None:
     for name in FIGURES:
         assert (out / "figures" / name).stat().st_size > 1000, name
     metrics = pd.read_csv(out / "metrics.csv", index_col="day")
-    assert len(metrics) == days and list(metrics.columns) == list(METRICS)
+    assert len(metrics) == days and list(metrics.columns) == ["date", *METRICS]  # the calendar date first
+    assert metrics["date"].iloc[0] == make_config(yaml.safe_load((out / "config.yaml").read_text())).start_date
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == seed and summary["version"] == __version__ and summary["days"] == days
     assert summary["gmv_total"] == pytest.approx(metrics["gmv"].sum())
