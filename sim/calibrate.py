@@ -48,7 +48,6 @@ from sim.targets import TargetSet, parse_targets, read_calibration, split_overri
 
 PENALTY = 10.0  # half-widths charged for a target a run cannot compute
 CUTOFF = 3.0  # the largest implausibility a required target may have (Pukelsheim's three-sigma rule)
-SETTINGS = {"trials": 150, "replications": 3, "ensemble": 20, "accept": 2.0, "seed": 0}
 
 
 @dataclass
@@ -64,6 +63,11 @@ class Calibration:
     accept: float = 2.0
     seed: int = 0
     screening: dict[str, int] = field(default_factory=lambda: {"trajectories": 4, "keep": 6})
+
+
+#: The budget settings a calibration file may give, with their defaults (the dataclass's own).
+SETTINGS = {name: Calibration.__dataclass_fields__[name].default
+            for name in ("trials", "replications", "ensemble", "accept", "seed")}
 
 
 def _fail(where: str, value: Any, allowed: str) -> ConfigError:
