@@ -7,8 +7,10 @@ The targets file's ``calibration`` section names the parameters (key, low, high)
 resolution of calibration runs (``base``), and the budget. Three stages, each resumable:
 
 1. **Screening** (SALib Morris, ``screening.trajectories`` x (k + 1) runs): the elementary
-   effects of each parameter on the distance to the targets; the ``screening.keep`` most
-   influential are calibrated, the rest stay at their defaults.
+   effects of each parameter on the distance to the targets and, from the same runs, on each
+   target's scaled miss. Every required target keeps the parameters that move it most (its top
+   one and any with at least ``SHARE`` of the top's mu*); the overall ranking fills the rest up to
+   ``screening.keep`` (see :func:`select`). The others stay at their defaults.
 2. **Search** (optuna TPE, ``trials`` runs, all on seed ``seed``: common random numbers, so
    trials differ by their parameters, not their draws): minimises the distance
    ``D = sqrt(mean_t ((x_t - c_t) / h_t)^2)`` over the targets (``c`` the published value or the
@@ -48,6 +50,10 @@ from sim.targets import TargetSet, parse_targets, read_calibration, split_overri
 
 PENALTY = 10.0  # half-widths charged for a target a run cannot compute
 CUTOFF = 3.0  # the largest implausibility a required target may have (Pukelsheim's three-sigma rule)
+# Screening per required target. A target's mu* is in half-widths of its pass band per parameter range
+# (SALib's unscaled elementary effects: the change over a step, divided by the step as a share of the range).
+SHARE = 0.5  # a parameter is kept for a required target when its mu* is at least this share of the target's top one
+MOVES = 0.1  # mu* below this moves a target by less than a tenth of a half-width over the range: no effect
 
 
 @dataclass
@@ -124,13 +130,18 @@ def load_calibration(name: str, overrides: dict[str, Any] | None = None) -> Cali
     return cal
 
 
-def distance(targets: TargetSet, values: dict[str, float]) -> float:
-    """Root mean square of each target's miss in half-widths of its pass band."""
-    z = []
+def scaled_errors(targets: TargetSet, values: dict[str, float]) -> dict[str, float]:
+    """Each target's signed miss in half-widths of its pass band (``PENALTY`` when it cannot be computed)."""
+    z = {}
     for t in targets.targets:
         x = values.get(t.name, float("nan"))
-        z.append(PENALTY if not np.isfinite(x) else (x - t.centre) / (0.5 * (t.high - t.low)))
-    return float(math.sqrt(np.mean(np.square(z))))
+        z[t.name] = PENALTY if not np.isfinite(x) else (x - t.centre) / (0.5 * (t.high - t.low))
+    return z
+
+
+def distance(targets: TargetSet, values: dict[str, float]) -> float:
+    """Root mean square of each target's miss in half-widths of its pass band."""
+    return float(math.sqrt(np.mean(np.square(list(scaled_errors(targets, values).values())))))
 
 
 def run_point(base: dict[str, Any], params: dict[str, float], seed: int, targets: TargetSet) -> dict[str, float]:
@@ -173,14 +184,67 @@ def _map(executor: Executor | None, jobs: list[tuple[dict[str, float], int]], ca
     return out
 
 
-def screen(cal: Calibration, out: Path, executor: Executor | None) -> list[str]:
-    """Morris elementary effects of each parameter on the distance; returns the parameters to calibrate."""
+def select(table: pd.DataFrame, required: list[str], keep: int) -> dict[str, str]:
+    """Why each parameter of a screening table is calibrated: ``kept_for`` per parameter.
+
+    For every required target, the parameters whose mu* on it (column ``mu_star:<target>``) is at
+    least ``SHARE`` of that target's largest are kept, whatever their overall rank: a required target
+    the search cannot move can never pass (the pilot's take rate). Their ``kept_for`` names those
+    targets (``;``-separated). The overall ranking (column ``mu_star``, on the distance) then fills
+    the set up to ``keep`` (``overall``); the rest get ``""``. When the required targets alone need
+    more than ``keep`` parameters, all of them are kept: ``keep`` never starves a required target.
+    A target whose largest mu* is below ``MOVES`` keeps nothing (see :func:`unmoved`).
+    """
+    reasons: dict[str, list[str]] = {p: [] for p in table["parameter"]}
+    for name in required:
+        mu = table[f"mu_star:{name}"].to_numpy(float)
+        top = _top(mu)
+        if not top >= MOVES:  # nothing moves it: keeping the noisiest parameter would only cost a dimension
+            continue
+        for p, m in zip(table["parameter"], mu):
+            if m >= SHARE * top:
+                reasons[p].append(name)
+    kept_for = {p: ";".join(r) for p, r in reasons.items()}
+    room = keep - sum(bool(r) for r in kept_for.values())
+    for p in table.sort_values("mu_star", ascending=False, kind="stable")["parameter"]:
+        if room <= 0:
+            break
+        if not kept_for[p]:
+            kept_for[p], room = "overall", room - 1
+    return kept_for
+
+
+def unmoved(table: pd.DataFrame, required: list[str]) -> list[str]:
+    """The required targets that no parameter moves (every mu* on them below ``MOVES``)."""
+    return [name for name in required if not _top(table[f"mu_star:{name}"].to_numpy(float)) >= MOVES]
+
+
+def _top(mu: np.ndarray) -> float:
+    """The largest finite value (NaN when there is none), without numpy's all-NaN warning."""
+    finite = mu[np.isfinite(mu)]
+    return float(finite.max()) if finite.size else float("nan")
+
+
+def screen(cal: Calibration, out: Path, executor: Executor | None) -> tuple[list[str], dict[str, Any]]:
+    """Morris elementary effects on the distance and on each target; the parameters to calibrate and a summary.
+
+    Resumes from ``out/screening.csv``; one written by an older version (no per-target columns) is
+    refused, because the search in the same folder was built on its parameter set.
+    """
     keys = list(cal.parameters)
+    names = [t.name for t in cal.targets.targets]
+    required = [t.name for t in cal.targets.targets if t.required]
     path = out / "screening.csv"
     if cal.screening["trajectories"] == 0 or cal.screening["keep"] >= len(keys):
-        return keys
+        return keys, {"screened": False}
     if path.exists():
         table = pd.read_csv(path)
+        missing = [c for c in ("kept_for", *(f"mu_star:{n}" for n in names)) if c not in table.columns]
+        if missing:
+            raise ConfigError(f"invalid output folder: {path} lacks the per-target screening column {missing[0]!r} "
+                              f"(written by an older sim.calibrate or for other targets); choose a new folder")
+        # what was decided is what the search in this folder used: read it, do not re-derive it
+        kept_for = dict(zip(table["parameter"], table["kept_for"].fillna("").astype(str)))
     else:
         from SALib.analyze import morris as morris_analyze
         from SALib.sample import morris as morris_sample
@@ -191,9 +255,30 @@ def screen(cal: Calibration, out: Path, executor: Executor | None) -> list[str]:
         y = np.array([distance(cal.targets, r) for r in res])
         si = morris_analyze.analyze(problem, x, y, conf_level=0.95, num_levels=4, seed=cal.seed)
         table = pd.DataFrame({"parameter": keys, "mu_star": si["mu_star"], "mu_star_conf": si["mu_star_conf"],
-                              "sigma": si["sigma"]}).sort_values("mu_star", ascending=False)
+                              "sigma": si["sigma"]})
+        # the same runs screen every target: its scaled miss is the distance's own term for it
+        z = pd.DataFrame([scaled_errors(cal.targets, r) for r in res], columns=names)
+        for name in names:
+            per = morris_analyze.analyze(problem, x, z[name].to_numpy(float), conf_level=0.95, num_levels=4,
+                                         seed=cal.seed)
+            table[f"mu_star:{name}"] = np.asarray(per["mu_star"], dtype=float)
+        kept_for = select(table, required, cal.screening["keep"])
+        table["kept_for"] = table["parameter"].map(kept_for)
+        table = table.sort_values("mu_star", ascending=False, kind="stable")
         write_csv(path, table, index=False)
-    return list(table["parameter"].iloc[: cal.screening["keep"]])
+    keep = [p for p in table["parameter"] if kept_for[p]]  # in overall rank order
+    lost = unmoved(table, required)
+    for name in lost:
+        print(f"screening: warning: no candidate parameter moves required target {name} "
+              f"(every mu* below {MOVES} half-widths); it cannot be calibrated with these parameters",
+              file=sys.stderr)
+    by_target = sum(1 for p in keep if kept_for[p] != "overall")
+    if by_target > cal.screening["keep"]:
+        print(f"screening: the required targets need {by_target} parameters, more than screening.keep = "
+              f"{cal.screening['keep']}; keeping all {by_target}", file=sys.stderr)
+    summary = {"screened": True, "keep": cal.screening["keep"], "kept_for": {p: kept_for[p] for p in keep},
+               "required_targets_unmoved": lost}
+    return keep, summary
 
 
 def search(cal: Calibration, keys: list[str], out: Path, executor: Executor | None, batch: int) -> pd.DataFrame:
@@ -289,7 +374,7 @@ def calibrate(cal: Calibration, out: str | Path, workers: int = 1, backend: str 
     t0 = time.perf_counter()
     executor = make_executor(backend, workers, scheduler) if workers > 1 or backend != "local" else None
     try:
-        keys = screen(cal, out, executor)
+        keys, screening = screen(cal, out, executor)
         trials = search(cal, keys, out, executor, batch=max(workers, 1))
         ensemble = accept(cal, keys, trials, out, executor)
     finally:
@@ -304,7 +389,7 @@ def calibrate(cal: Calibration, out: str | Path, workers: int = 1, backend: str 
                     "ensemble_min": float(v.min()) if v.size else None, "ensemble_max": float(v.max()) if v.size else None,
                     "members_passing": int(sum(t.passes(x) for x in v))})
     write_csv(out / "fit.csv", pd.DataFrame(fit), index=False)
-    diag = {"calibrated": keys, "trials": int(len(trials)), "best_trial_distance": float(trials["distance"].iloc[0]),
+    diag = {"calibrated": keys, "screening": screening, "trials": int(len(trials)), "best_trial_distance": float(trials["distance"].iloc[0]),
             "accepted": int(len(ensemble)), "ensemble_wanted": cal.ensemble,
             "acceptance_candidates": int(min(len(trials), 2 * cal.ensemble)),
             "wall_time_s_this_session": round(time.perf_counter() - t0, 1), "workers": workers, "backend": backend}
@@ -324,11 +409,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         name, over = split_overrides(args.overrides)
         cal = load_calibration(name, over)
+        out = args.out or Path("calibration") / Path(name).stem
+        # a refused output folder (another calibration, an older screening) is one line too, not a traceback
+        diag = calibrate(cal, out, workers=args.workers, backend=args.backend, scheduler=args.scheduler)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    out = args.out or Path("calibration") / Path(name).stem
-    diag = calibrate(cal, out, workers=args.workers, backend=args.backend, scheduler=args.scheduler)
     print(json.dumps(diag, indent=1))
     print(f"results in {out}")
     return 0

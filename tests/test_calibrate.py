@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from sim.calibrate import calibrate, distance, load_calibration, run_point
+import sim.calibrate
+from sim.calibrate import Calibration, calibrate, distance, load_calibration, run_point, screen, select
 from sim.config import ConfigError, merge, to_dict, make_config
 from sim.targets import parse_targets
 
@@ -73,3 +75,56 @@ def test_bad_calibration_input_fails_in_one_line_naming_the_entry(over, needle):
     with pytest.raises(ConfigError) as err:
         load_calibration("kuaishou2021", over)
     assert needle in str(err.value) and "\n" not in str(err.value)
+
+
+def test_selection_keeps_every_required_targets_mover_before_the_overall_ranking():
+    """A parameter that moves only one required target is kept though its overall rank is last."""
+    table = pd.DataFrame({
+        "parameter": ["growth", "intercept", "budget", "price", "take_rate"],
+        "mu_star": [8.8, 1.0, 0.5, 0.49, 0.18],  # on the distance (the pilot's ranking)
+        "mu_star:gmv": [9.0, 4.0, 5.0, 0.2, 0.0],  # budget within SHARE of the top: kept for gmv too
+        "mu_star:take": [0.02, 0.01, 0.03, 0.0, 8.0],
+        "mu_star:dead": [0.01, 0.02, 0.0, 0.01, 0.0],  # no parameter moves it: it keeps none
+        "mu_star:optional": [0.0, 0.0, 0.0, 9.0, 0.0],  # not required: no claim of its own
+    })
+    kept = select(table, ["gmv", "take", "dead"], keep=4)
+    assert kept == {"growth": "gmv", "intercept": "overall", "budget": "gmv", "price": "", "take_rate": "take"}
+    # the required targets' movers alone exceed keep: all are kept, nothing is filled from the ranking
+    assert select(table, ["gmv", "take"], keep=1) == {"growth": "gmv", "intercept": "", "budget": "gmv",
+                                                      "price": "", "take_rate": "take"}
+    assert sim.calibrate.unmoved(table, ["gmv", "take", "dead"]) == ["dead"]
+
+
+def _fake_run(base, params, seed, targets):
+    """A run without the model: 'big' (optional) swamps the distance, 'take' (required) moves with take_rate only."""
+    p = params
+    return {"big": 50.0 * (p["a"] + 2 * p["b"] + 3 * p["c"]), "take": 0.011 + 0.001 * p["take_rate"], "dead": 1.0}
+
+
+def test_screening_writes_per_target_columns_warns_resumes_and_refuses_an_old_file(tmp_path, monkeypatch, capsys):
+    stat = {"metric": "gmv", "agg": "sum"}
+    targets = parse_targets({"targets": [
+        {"name": "big", "value": 0.0, "tolerance": 1.0, "period": "2021", "stat": stat},
+        {"name": "take", "low": 0.008, "high": 0.014, "period": "2021", "stat": stat, "required": True},
+        {"name": "dead", "value": 1.0, "tolerance": 0.5, "period": "2021", "stat": stat, "required": True}]})
+    cal = Calibration(targets, {k: (0.0, 1.0) for k in ("a", "b", "c", "take_rate")}, base={},
+                      screening={"trajectories": 4, "keep": 2})
+    monkeypatch.setattr(sim.calibrate, "run_point", _fake_run)
+    keys, summary = screen(cal, tmp_path, None)
+    table = pd.read_csv(tmp_path / "screening.csv")
+    assert list(table["parameter"]) == ["c", "b", "a", "take_rate"]  # overall rank: take_rate last
+    assert {f"mu_star:{n}" for n in ("big", "take", "dead")} <= set(table.columns)
+    # mu* is in half-widths per parameter range: take moves 0.001 over take_rate's range, its half-width is 0.003
+    mu = table.set_index("parameter")
+    assert mu.loc["take_rate", "mu_star:take"] == pytest.approx(1 / 3) and mu.loc["c", "mu_star:big"] == pytest.approx(150)
+    assert keys == ["c", "take_rate"] and summary["kept_for"] == {"c": "overall", "take_rate": "take"}
+    assert summary["required_targets_unmoved"] == ["dead"]
+    assert "required target dead" in capsys.readouterr().err
+    # resumed: no run, the same answer
+    monkeypatch.setattr(sim.calibrate, "run_point", lambda *a: pytest.fail("screening re-ran"))
+    assert screen(cal, tmp_path, None) == (keys, summary)
+    # a screening.csv of the old format (no per-target columns) is refused in one line naming it
+    table[["parameter", "mu_star", "mu_star_conf", "sigma"]].to_csv(tmp_path / "screening.csv", index=False)
+    with pytest.raises(ConfigError) as err:
+        screen(cal, tmp_path, None)
+    assert str(tmp_path / "screening.csv") in str(err.value) and "\n" not in str(err.value)
