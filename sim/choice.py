@@ -57,26 +57,6 @@ def buy_probability(cfg: ChoiceConfig, trust: np.ndarray, seller_term: np.ndarra
     return logistic(utility(cfg, trust, seller_term, room_term, price_sens, log_price, n_guarantees))
 
 
-def buys(u: np.ndarray, draw: np.ndarray) -> np.ndarray:
-    """Views that buy, ``np.flatnonzero(draw < logistic(u))``, with the logistic evaluated only where it can matter.
-
-    ``exp(x) >= 1 + x + x**2/2 + x**3/6`` for every real ``x`` (the Taylor remainder is non-negative), so
-    ``P(buy) = 1 / (1 + exp(-U)) <= 1 / (2 - U + U**2/2 - U**3/6)`` wherever that bound is positive: a
-    view whose uniform lies above it (with a margin far wider than rounding) cannot buy.  The few
-    candidates left get the logistic computed exactly as :func:`logistic` does, so the result is the same
-    bit for bit, without a transcendental function per view.  ``u`` is left unchanged.
-    """
-    bound = u * (-1.0 / 6.0)
-    bound += 0.5
-    bound *= u
-    bound -= 1.0
-    bound *= u
-    bound += 2.0  # 2 - U + U**2/2 - U**3/6 <= 1 + exp(-U)
-    bound *= draw
-    cand = np.flatnonzero(bound < 1.0 + 1e-6)  # draw < (1 + 1e-6) / bound, or the bound is not positive
-    return cand[draw[cand] < logistic(u[cand])]
-
-
 def budget_gate(rng: np.random.Generator, consumer: np.ndarray, price: np.ndarray,
                 wallet: np.ndarray) -> np.ndarray:
     """Which purchase intents go through: each consumer buys in random order until money runs out.

@@ -99,9 +99,11 @@ def hhi(values: np.ndarray, weights: np.ndarray | None = None) -> float:
     if total <= 0:
         return 0.0
     s = values / total
+    # an elementwise product and numpy's pairwise sum, not np.dot: BLAS sums in an order that
+    # depends on its thread count, and results must not
     if weights is None:
-        return float(np.dot(s, s))
-    return float(np.dot(s, s / weights))
+        return float(np.sum(s * s))
+    return float(np.sum(s * (s / weights)))
 
 
 def _watchers(n: int, viewers: np.ndarray) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from sim import resolution
+from sim import kernels, resolution
 
 from sim import platform as plat
 from sim import trust as trust_rules
@@ -31,7 +31,7 @@ from sim.agents.hosts import HostAgent, Hosts, talent_traits
 from sim.agents.providers import ProviderAgent, Providers, provider_traits
 from sim.agents.sellers import ENTRY_WAVE, INITIAL, ORGANIC, Kind, SellerAgent, Sellers, white_label_traits
 from sim.funds import Funds
-from sim.choice import budget_gate, buys, seller_utility, utility
+from sim.choice import budget_gate, logistic, seller_utility
 from sim import __version__
 from sim.config import ConfigError, SimConfig, get_key, make_config, to_dict
 from sim.output import write_atomic
@@ -442,23 +442,13 @@ class MarketModel(mesa.Model):
         # which of the room's items is on screen when the viewer enters (one uniform per view, in view order)
         n_items, slate, width = H.slate_size().astype(np.float64), H.slate.ravel().astype(np.int64), H.slate.shape[1]
         rs = self.streams.get("slot", d)
-
-        def on_screen(r: np.ndarray, out: np.ndarray) -> None:
-            k = rs.random(r.size)
-            k *= n_items[r]
-            k = k.astype(np.int64)
-            k += r * width
-            np.take(slate, k, out=out, mode="clip")  # indices in range: "clip" spares a buffered copy
-
         room[:n_priv] = eh[edge]
-        on_screen(room[:n_priv], seller[:n_priv])
-        for b in blocks(pub_c.size):  # public impressions block by block (cache blocking: sim.blocks)
+        kernels.on_screen(rs.random(n_priv), room[:n_priv], n_items, slate, width, seller[:n_priv])
+        fund_boost = fund_boosts[0] if fund_boosts else -1
+        for b in blocks(pub_c.size):  # public impressions block by block (block-wise uniforms: sim.blocks)
             at = slice(n_priv + b.start, n_priv + b.stop)
-            np.take(live, slot[b], out=room[at], mode="clip")
-            on_screen(room[at], seller[at])
-            np.copyto(seller[at], promoted[b], where=promoted[b] >= 0)  # a promoted impression shows the promoted goods
-            if fund_boosts:
-                np.equal(self.allocator.source[b], fund_boosts[0], out=fund[at])
+            kernels.public_views(rs.random(b.stop - b.start), slot[b], live, promoted[b], self.allocator.source[b],
+                                 fund_boost, n_items, slate, width, room[at], seller[at], fund[at])
         return {
             "consumer": consumer,
             "room": room,
@@ -496,10 +486,12 @@ class MarketModel(mesa.Model):
         known, known_trust = np.zeros(0, np.int64), np.zeros(0)
         table = seller_utility(cfg.choice, S)  # (seller, segment): a small table, one gather per view
         table += (cfg.providers.conversion_uplift * providers.service(S, self.providers, "room_op"))[:, None]
-        branded = np.flatnonzero((S.kind[: S.n] != Kind.WHITE_LABEL)[s])
-        cb, sb = c[branded], s[branded]
+        kind = S.kind[: S.n]
+        branded, sb, brand_term = kernels.brand_views(  # brand views and their brand term (sim.kernels)
+            c, s, kind != Kind.WHITE_LABEL, kind == Kind.BRAND, S.aware_slot[: S.n], C.aware, C.brand_affinity,
+            cfg.choice.w_awareness)
+        cb = c[branded]
         self._brand_views = branded, sb  # for _learn_awareness, which drops it
-        aware = C.is_aware(cb, S.aware_slot[sb])
         bw = cfg.choice.brand_trust_weight
         if bw > 0 and branded.size and len(self.brand_trust):  # a brand the viewer has bought: its own experience
             BT = self.brand_trust
@@ -508,9 +500,6 @@ class MarketModel(mesa.Model):
             look = branded[has[cb]]  # only viewers with some brand experience need the search
             e = BT.find(c[look], S.aware_slot[s[look]])
             known, known_trust = look[e >= 0], BT.trust[e[e >= 0]]
-        # traditional brands carry their affinity to every consumer; a new brand earns it only with those who know it
-        affinity = C.brand_affinity[cb] * np.where(S.kind[sb] == Kind.BRAND, 1.0, aware)
-        brand_term = affinity + cfg.choice.w_awareness * aware  # added to the seller term of brand views
         # a brand's own store room sells below the list price hosts sell at
         discounted = brands.self_broadcasting(cfg.brands, S)
         store_room = (H.employer[: H.n] >= 0) & discounted.any()  # a view in a store room of a discounting brand
@@ -518,30 +507,15 @@ class MarketModel(mesa.Model):
         log_price = np.stack([log_price, log_price + np.log1p(-cfg.brands.self_broadcast_discount)], axis=1).ravel()
         room_term = cfg.choice.w_persona * H.persona[: H.n]
         guarantees = plat.active_guarantees(cfg.platform)
-        rng, width = self.streams.get("choice", d), table.shape[1]
-        intent, trust, store_sale = [np.zeros(0, np.int64)], [np.zeros(0)], [np.zeros(0, bool)]  # per intent
-        for b in blocks(c.size):  # the logit block by block (cache blocking: the same bits as one pass)
-            t = C.trust[c[b]]
-            p = min(n_priv, b.stop) - b.start  # private visits in the block
-            if p > 0:
-                t[:p] = (1.0 - w) * t[:p] + w * host_trust[b.start: b.start + p]
-            lo, hi = np.searchsorted(known, (b.start, b.stop))
-            at = known[lo:hi] - b.start
-            t[at] = (1.0 - bw) * t[at] + bw * known_trust[lo:hi]
-            k = s[b] * width
-            k += C.segment[c[b]]
-            seller_term = np.take(table.ravel(), k, mode="clip")
-            lo, hi = np.searchsorted(branded, (b.start, b.stop))
-            seller_term[branded[lo:hi] - b.start] += brand_term[lo:hi]
-            sale = store_room[h[b]]
-            sale &= discounted[s[b]]
-            u = utility(cfg.choice, t, seller_term, room_term[h[b]], C.price_sens[c[b]],
-                        log_price[2 * s[b] + sale], guarantees)
-            buy = buys(u, rng.random(u.size))
-            intent.append(b.start + buy)
-            trust.append(t[buy])
-            store_sale.append(sale[buy])
-        intent, trust, store_sale = np.concatenate(intent), np.concatenate(trust), np.concatenate(store_sale)
+        # the logit over every view in one compiled pass (sim.kernels), then the logistic for the few
+        # views whose draw can fall below it
+        draw, width = self.streams.get("choice", d).random(c.size), table.shape[1]
+        cand, u, trust, store_sale = kernels.purchase_candidates(
+            draw, c, s, h, n_priv, host_trust, w, known, known_trust, bw, branded, brand_term, C.trust,
+            C.segment, C.price_sens, table.ravel(), width, store_room, discounted, room_term, log_price,
+            cfg.choice.intercept + cfg.choice.w_guarantee * guarantees, cfg.choice.w_trust)
+        buy = draw[cand] < logistic(u)
+        intent, trust, store_sale = cand[buy], trust[buy], store_sale[buy]
         # prices are whole fen, so wallets and the ledger agree exactly
         price = np.round(S.price[s[intent]] * np.where(store_sale, 1.0 - cfg.brands.self_broadcast_discount,
                                                           1.0), 2)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim import kernels
 from sim.blocks import blocks
 from sim.config import ALLOCATION_RULES, PlatformConfig
 
@@ -92,7 +93,7 @@ class Allocator:
         (O(1) per draw).  Allocated impressions equal supplied impressions.
         """
         supply = int(demand.sum()) if weights.size else 0  # nothing can be shown without a live room
-        viewers = np.repeat(np.arange(demand.size), demand) if supply else np.zeros(0, np.int64)
+        viewers = kernels.repeat_index(demand) if supply else np.zeros(0, np.int64)
         rooms = alias_draw(rng, *alias_table(weights), supply) if supply else np.zeros(0, np.int64)
         items = np.full(supply, -1, np.int32)  # seller ids
         left = supply
@@ -140,16 +141,9 @@ def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def alias_draw(rng: np.random.Generator, prob: np.ndarray, alias: np.ndarray, size: int) -> np.ndarray:
-    """``size`` draws from an alias table with one uniform each (block by block: see :mod:`sim.blocks`)."""
+    """``size`` draws from an alias table with one uniform each (:func:`sim.kernels.alias_pick`)."""
     pair = np.stack([np.arange(prob.size), alias], axis=1).ravel()  # (column, its alias) side by side
     out = np.empty(size, np.int64)
-    for b in blocks(size):
-        u = rng.random(b.stop - b.start)
-        u *= prob.size
-        col = u.astype(np.int64)
-        u -= col  # the fractional part is itself uniform on [0, 1)
-        far = u >= prob[col]
-        col += col
-        col += far
-        np.take(pair, col, out=out[b], mode="clip")  # indices in range: "clip" spares a buffered copy
+    for b in blocks(size):  # block-wise uniforms are the same numbers as one draw of the whole length
+        kernels.alias_pick(rng.random(b.stop - b.start), prob, pair, out[b])
     return out

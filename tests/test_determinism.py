@@ -36,10 +36,11 @@ print(hashlib.sha256(df.to_csv(float_format="%.17g").encode()).hexdigest())
 """
 
 
-def test_two_processes_with_different_hash_seeds_agree():
+def test_two_processes_with_different_hash_seeds_and_thread_counts_agree():
     digests = set()
-    for hashseed in ("0", "12345"):
-        env = {**os.environ, "PYTHONHASHSEED": hashseed}
+    for hashseed, threads in (("0", "1"), ("12345", "2")):
+        env = {**os.environ, "PYTHONHASHSEED": hashseed, "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
+               "MKL_NUM_THREADS": threads, "NUMBA_NUM_THREADS": threads}
         out = subprocess.run([sys.executable, "-c", _SCRIPT], env=env, capture_output=True, text=True, check=True)
         digests.add(out.stdout.strip())
     assert len(digests) == 1

@@ -1,0 +1,122 @@
+"""The compiled per-view passes (sim.kernels) give exactly what the numpy expressions they replace give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import kernels
+from sim.choice import logistic
+from sim.traffic import alias_draw, alias_table
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261206)
+
+
+def test_repeat_index_is_np_repeat(rng):
+    counts = rng.poisson(1.7, 5000)
+    counts[:3] = 0
+    assert np.array_equal(kernels.repeat_index(counts), np.repeat(np.arange(counts.size), counts))
+    assert kernels.repeat_index(np.zeros(4, np.int64)).size == 0
+
+
+def test_alias_draws_follow_the_weights_and_pick_as_the_numpy_formula(rng):
+    w = rng.gamma(0.5, size=300)
+    w[7] = 0.0
+    prob, alias = alias_table(w / w.sum())
+    u = np.random.default_rng(3).random(200_000)
+    col = (u * prob.size).astype(np.int64)
+    expected = np.where(u * prob.size - col >= prob[col], alias[col], col)
+    assert np.array_equal(alias_draw(np.random.default_rng(3), prob, alias, u.size), expected)
+    freq = np.bincount(expected, minlength=w.size) / u.size
+    assert freq[7] == 0.0
+    assert np.abs(freq - w / w.sum()).max() < 5 * np.sqrt(w.max() / w.sum() / u.size)
+
+
+def test_public_views_and_on_screen_match_numpy(rng):
+    width, rooms = 4, 50
+    slate = rng.integers(0, 90, (rooms, width))
+    n_items = rng.integers(1, width + 1, rooms)
+    for r in range(rooms):
+        slate[r, n_items[r]:] = -1
+    live = np.sort(rng.choice(rooms, 30, replace=False))
+    n = 10_000
+    u, slot = rng.random(n), rng.integers(0, live.size, n)
+    promoted = np.where(rng.random(n) < 0.1, rng.integers(0, 90, n), -1)
+    source = np.where(promoted >= 0, rng.integers(0, 3, n), -1).astype(np.int32)
+    room, seller, fund = np.empty(n, np.int64), np.empty(n, np.int64), np.zeros(n, bool)
+    kernels.public_views(u, slot, live, promoted, source, 1, n_items.astype(float), slate.ravel(), width,
+                         room, seller, fund)
+    want_room = live[slot]
+    want_seller = slate.ravel()[(u * n_items[want_room]).astype(np.int64) + want_room * width]
+    assert np.array_equal(room, want_room)
+    assert np.array_equal(seller, np.where(promoted >= 0, promoted, want_seller))
+    assert np.array_equal(fund, source == 1)
+    assert (seller >= 0).all()  # only carried slate entries are ever on screen
+    alone = np.empty(n, np.int64)
+    kernels.on_screen(u, want_room, n_items.astype(float), slate.ravel(), width, alone)
+    assert np.array_equal(alone, want_seller)
+
+
+def _views(rng, n=40_000, consumers=3000, sellers=60, rooms=25, segments=3):
+    return dict(c=rng.integers(0, consumers, n), s=rng.integers(0, sellers, n), h=rng.integers(0, rooms, n),
+                trust=rng.random(consumers), segment=rng.integers(0, segments, consumers).astype(np.int8),
+                price_sens=rng.gamma(2.0, 0.5, consumers), table=rng.normal(0.5, 1.0, (sellers, segments)),
+                store_room=rng.random(rooms) < 0.3, discounted=rng.random(sellers) < 0.4,
+                room_term=rng.normal(0, 0.3, rooms), price=rng.uniform(5, 300, sellers))
+
+
+def test_purchase_candidates_give_exactly_the_logit_buyers(rng):
+    """cand[draw[cand] < logistic(U)] is np.flatnonzero(draw < P(buy)) computed the long way."""
+    v = _views(rng)
+    n = v["c"].size
+    n_priv, w_host, w_brand = 3000, 0.4, 0.5
+    host_trust = rng.random(n_priv)
+    known = np.sort(rng.choice(n, 800, replace=False))
+    known_trust = rng.random(known.size)
+    branded = np.sort(rng.choice(n, 15_000, replace=False))
+    brand_term = rng.normal(0.8, 0.5, branded.size)
+    log_price = np.log(v["price"])
+    log_price = np.stack([log_price, log_price + np.log1p(-0.1)], axis=1).ravel()
+    const, w_trust = -4.0 + 0.3 * 2, 2.5
+    draw = rng.random(n)
+    cand, u, t, sale = kernels.purchase_candidates(
+        draw, v["c"], v["s"], v["h"], n_priv, host_trust, w_host, known, known_trust, w_brand, branded,
+        brand_term, v["trust"], v["segment"], v["price_sens"], v["table"].ravel(), v["table"].shape[1],
+        v["store_room"], v["discounted"], v["room_term"], log_price, const, w_trust)
+    # the long way
+    T = v["trust"][v["c"]].copy()
+    T[:n_priv] = (1 - w_host) * T[:n_priv] + w_host * host_trust
+    T[known] = (1 - w_brand) * T[known] + w_brand * known_trust
+    st = v["table"][v["s"], v["segment"][v["c"]]]
+    st[branded] += brand_term
+    S = v["store_room"][v["h"]] & v["discounted"][v["s"]]
+    U = st + const + w_trust * T + v["room_term"][v["h"]] - v["price_sens"][v["c"]] * log_price[2 * v["s"] + S]
+    buyers = np.flatnonzero(draw < logistic(U.copy()))
+    mask = draw[cand] < logistic(u.copy())
+    assert 0 < buyers.size < n
+    assert cand.size < 0.5 * n  # the bound spares most views the logistic
+    assert np.array_equal(cand[mask], buyers)
+    assert np.array_equal(u, U[cand])  # the same operations in the same order: the same bits
+    assert np.array_equal(t, T[cand])
+    assert np.array_equal(sale, S[cand])
+
+
+def test_brand_views_read_the_awareness_bits(rng):
+    v = _views(rng)
+    sellers = v["table"].shape[0]
+    branded_seller = rng.random(sellers) < 0.5
+    brand_seller = branded_seller & (rng.random(sellers) < 0.5)
+    slot = np.where(branded_seller, rng.integers(-1, 12, sellers), -1)
+    aware = rng.integers(0, 256, (3000, 2)).astype(np.uint8)
+    affinity = rng.gamma(2.0, 0.3, 3000)
+    idx, sb, term = kernels.brand_views(v["c"], v["s"], branded_seller, brand_seller, slot, aware, affinity, 0.7)
+    want = np.flatnonzero(branded_seller[v["s"]])
+    assert np.array_equal(idx, want) and np.array_equal(sb, v["s"][want])
+    c, sl = v["c"][want], slot[v["s"][want]]
+    knows = (sl >= 0) & (((aware[c, np.maximum(sl, 0) >> 3] >> (np.maximum(sl, 0) & 7)) & 1) == 1)
+    expected = affinity[c] * np.where(brand_seller[sb], 1.0, knows) + 0.7 * knows
+    assert np.array_equal(term, expected)
+    assert knows.any() and not knows.all()
