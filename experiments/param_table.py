@@ -26,6 +26,13 @@ HEADER = "| key | default | unit | allowed | source |"
 
 #: Sources for keys not yet in the document (moved here once written; kept short).
 NEW_SOURCES: dict[str, str] = {
+    "consumers.adoption.enabled": "switch (3.3.35; off in the uncalibrated default)",
+    "consumers.adoption.share": "published figure: 388 M of 617 M livestream users were live-commerce users, end 2020 (iResearch, PUBLIC-FIGURES 6)",
+    "consumers.adoption.potential": "assumption (everyone could shop; calibrated when adoption is on)",
+    "consumers.adoption.p": "assumption (Bass innovation of the order found for new products, Bass 1969; calibrated when adoption is on)",
+    "consumers.adoption.q": "assumption (Bass imitation of the order found for new products, Bass 1969; calibrated when adoption is on)",
+    "platform.festivals": "cited fact: the Q4 peak is Double-11 and Kuaishou's 116 festival (PUBLIC-FIGURES 9, target 1); 618 window assumption",
+    "platform.festival_lift": "assumption (0: no festival effect; calibrated to the quarterly GMV shape)",
     "burn_in": "chosen from data: MSER-5 over 1440-day burn-ins of the default market, 3 seeds (experiments/burn_in.py, section 4.4)",
     "checkpoint_every": "run setting (not a model parameter)",
     "min_agents": "assumption (a population's statistics need a few dozen agents)",

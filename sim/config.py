@@ -63,6 +63,17 @@ class TrustConfig:
 
 
 @dataclass
+class AdoptionConfig:
+    """The spread of live shopping among users: a Bass diffusion on the calendar (sim/demand.py)."""
+
+    enabled: bool = _f(False, "switch (off: every user shops)")
+    share: float = _f(0.63, "share of users who shop in live rooms on start_date", **PROB)
+    potential: float = _f(1.0, "share of users who will ever shop in live rooms (Bass m)", gt=0.0, le=1.0)
+    p: float = _f(0.02, "1/year: Bass coefficient of innovation", gt=0.0, le=10.0)
+    q: float = _f(0.6, "1/year: Bass coefficient of imitation", ge=0.0, le=20.0)
+
+
+@dataclass
 class ConsumersConfig:
     """The consumer population (vectorised; not Mesa agents)."""
 
@@ -95,6 +106,7 @@ class ConsumersConfig:
     unfollow_prob: float = _f(0.5, "per cheating host-channel order", **PROB)
     follow_decay: float = _f(0.01, "1/day: a follow lapses without cause", **PROB)
     trust: TrustConfig = field(default_factory=TrustConfig)
+    adoption: AdoptionConfig = field(default_factory=AdoptionConfig)
 
 
 @dataclass
@@ -196,6 +208,8 @@ class PlatformConfig:
     exploration: float = _f(0.2, "share of traffic spread uniformly", **PROB)
     score_memory: float = _f(14.0, "days (EWMA horizon)", ge=1.0)
     take_rate: float = _f(0.05, "share of GMV", **PROB)
+    festivals: list[list[str]] = _f([["10-20", "11-11"], ["06-01", "06-18"]], "calendar windows [MM-DD, MM-DD]")
+    festival_lift: float = _f(0.0, "utility added to every purchase on a festival day", ge=-5.0, le=5.0)
     quality_control: QualityControlConfig = field(default_factory=QualityControlConfig)
     guarantees: GuaranteesConfig = field(default_factory=GuaranteesConfig)
 
@@ -461,6 +475,17 @@ def _cross_check(cfg: SimConfig) -> None:
     except ValueError:
         raise _fail("start_date", cfg.start_date, "an ISO date YYYY-MM-DD") from None
     c, h = cfg.consumers, cfg.hosts
+    a = c.adoption
+    if a.enabled and a.share >= a.potential:
+        raise _fail("consumers.adoption.share", a.share, f"below consumers.adoption.potential = {a.potential}")
+    for i, window in enumerate(cfg.platform.festivals):
+        key = f"platform.festivals[{i}]"
+        try:
+            first, last = (datetime.date.fromisoformat(f"2000-{day}") for day in window)  # 2000: a leap year
+        except (ValueError, TypeError):
+            raise _fail(key, window, "a pair of calendar days [MM-DD, MM-DD]") from None
+        if len(window) != 2 or first > last:
+            raise _fail(key, window, "a pair [MM-DD, MM-DD] with the first day not after the last (no window across New Year)")
     _shares("consumers.segments", c.segments, None)
     _shares("hosts.tier_shares", h.tier_shares, 3)
     for key, values in (("hosts.tier_commission", h.tier_commission),

@@ -20,7 +20,7 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from sim import kernels, resolution
+from sim import demand, kernels, resolution
 
 from sim import platform as plat
 from sim import trust as trust_rules
@@ -113,6 +113,9 @@ class MarketModel(mesa.Model):
         #: Smoothed platform-wide share of orders that met expectation (word of mouth).
         self.reputation = cfg.consumers.trust.satisfaction_ref
         self.consumers = Consumers(cfg.consumers, self.streams)
+        self._draw_adoption(np.arange(cfg.consumers.n), 0)
+        #: Today's share of users who shop in live rooms and whether today is a festival day (sim.demand).
+        self.shop_share, self.festival = 1.0, False
         P = self.pops
         self.sellers = Sellers(2 * (P["merchants"].agents + P["brands"].agents) + 64, self.n_segments)
         self.hosts = Hosts(P["hosts"].agents + int(P["merchants"].agents * cfg.merchants.store_share) + 64,
@@ -249,6 +252,10 @@ class MarketModel(mesa.Model):
         self.events = dict.fromkeys(("hosts_poached", "followers_poached", "upgrades", "stores_opened"), 0)
         self.ledger.begin_day()
         self.funds.begin_day()
+        date = self.date_of(r)
+        self.shop_share = demand.adoption_share(self.cfg.consumers.adoption,
+                                                (date - self.date_of(1)).days / 365.0)
+        self.festival = demand.festival_day(self.cfg.platform, date)
         self._arrivals(d)
         self._seller_entry(d)
         self._sp_market(d)
@@ -308,8 +315,15 @@ class MarketModel(mesa.Model):
                 lam *= now["presence"] / ref["presence"]
         rng = self.streams.get("arrivals", d)
         k = int(rng.poisson(max(lam, 0.0)))
-        self.events["new_consumers"] = C.arrive(rng, k, d).size
+        slots = C.arrive(rng, k, d)
+        self._draw_adoption(slots, d)
+        self.events["new_consumers"] = slots.size
         C.refill_wallets()
+
+    def _draw_adoption(self, slots: np.ndarray, d: int) -> None:
+        """Adoption ranks of consumers arriving in ``slots`` on day ``d`` (only when adoption is on)."""
+        if self.cfg.consumers.adoption.enabled and slots.size:
+            self.consumers.adopt[slots] = self.streams.get("adoption", d).random(slots.size)
 
     def _seller_entry(self, d: int) -> None:
         """Organic white-label entry, and brand entry waves scheduled for today."""
@@ -513,8 +527,11 @@ class MarketModel(mesa.Model):
         cand, u, trust, store_sale = kernels.purchase_candidates(
             draw, c, s, h, n_priv, host_trust, w, known, known_trust, bw, branded, brand_term, C.trust,
             C.segment, C.price_sens, table.ravel(), width, store_room, discounted, room_term, log_price,
-            cfg.choice.intercept + cfg.choice.w_guarantee * guarantees, cfg.choice.w_trust)
+            cfg.choice.intercept + cfg.choice.w_guarantee * guarantees
+            + (cfg.platform.festival_lift if self.festival else 0.0), cfg.choice.w_trust)
         buy = draw[cand] < logistic(u)
+        if cfg.consumers.adoption.enabled:  # only adopters shop (sim.demand): P(buy) = 0 for the others
+            buy &= C.adopt[c[cand]] < self.shop_share
         intent, trust, store_sale = cand[buy], trust[buy], store_sale[buy]
         # prices are whole fen, so wallets and the ledger agree exactly
         price = np.round(S.price[s[intent]] * np.where(store_sale, 1.0 - cfg.brands.self_broadcast_discount,

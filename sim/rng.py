@@ -22,6 +22,7 @@ PURPOSES: dict[str, str] = {
     "init.hosts": "host tiers, persona, popularity",
     "init.merchants": "initial white-label merchants",
     "arrivals": "number of new consumers",
+    "adoption": "each consumer's adoption rank (when it starts shopping in live rooms)",
     "viewing": "public-domain impressions demanded per consumer",
     "private": "visits to followed hosts that broadcast",
     "allocation": "room drawn for each public impression",

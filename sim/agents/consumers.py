@@ -26,7 +26,9 @@ _STATE = (("active", bool, False), ("joined", np.int32, NEVER), ("churned_on", n
           ("cheated", np.int32, 0), ("known", np.int32, 0))
 _TRAITS = (("segment", np.int8), ("price_sens", np.float64), ("gap_tol", np.float64), ("brand_affinity", np.float64),
            ("views", np.float64), ("budget", np.float64), ("trust0", np.float64), ("wallet", np.float64),
-           ("trust", np.float64))
+           ("trust", np.float64), ("adopt", np.float64))
+# ``adopt`` (the consumer's adoption rank, sim.demand) is drawn by the model from its own stream, and
+# only when adoption is switched on, so the other traits' draws do not depend on it
 
 
 def _mean_lognormal(rng: np.random.Generator, mean: float, sd: float, size: int) -> np.ndarray:
