@@ -294,13 +294,18 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["policy", "metric", "estimate", "ci_low", "ci_high", "method"])
 
 
-def load_experiment(name: str, overrides: list[str] | None = None) -> tuple[Experiment, dict[str, Any], int]:
-    """Compose ``configs/compare.yaml`` with ``experiment=name`` and overrides; validate every arm."""
+def load_experiment(name: str, overrides: list[str] | None = None, with_ensemble: bool = False) -> tuple:
+    """Compose ``configs/compare.yaml`` with ``experiment=name`` and overrides; validate every arm.
+
+    Returns (experiment, base config, replications), and the ensemble's parameter
+    table (or None) last when ``with_ensemble``.
+    """
     from sim.__main__ import compose
 
     data = compose([f"experiment={name}", *(overrides or [])], config_name="compare")
     exp_data = data.pop("experiment")
     reps = data.pop("replications")
+    ens_name = data.pop("ensemble", None)
     if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
         raise ConfigError(f"invalid config: replications = {reps!r}: must be an integer >= 1")
     exp = Experiment(**exp_data)
@@ -310,12 +315,23 @@ def load_experiment(name: str, overrides: list[str] | None = None) -> tuple[Expe
             make_config(merge(base, over))
         except ConfigError as err:
             raise ConfigError(f"{err} (in arm {arm!r} of experiment {exp.name!r})") from None
-    return exp, base, reps
+    members = None
+    if ens_name is not None:
+        from sim import ensemble
+
+        members = ensemble.load(ens_name, base)
+        for arm, over in [("baseline", exp.baseline), *exp.policies.items()]:
+            for i in range(len(members)):
+                try:
+                    make_config(ensemble.apply(merge(base, over), members.iloc[i]))
+                except ConfigError as err:
+                    raise ConfigError(f"{str(err).splitlines()[0]} (member {i}, arm {arm!r})") from None
+    return (exp, base, reps, members) if with_ensemble else (exp, base, reps)
 
 
 def compare(experiment: Experiment, base: dict[str, Any], replications: int, out_dir: str | Path | None = None,
             workers: int = 1, independent: bool = False, executor: Executor | None = None,
-            progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+            progress: bool = False, ensemble: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the paired comparison; returns (comparison rows, decomposition) and writes them if ``out_dir``.
 
     Each replication burns the baseline's market in once and branches every arm
@@ -323,9 +339,17 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
     to their policy's start.  ``independent=True`` instead builds every arm from its
     own initialisation with seeds unrelated to the baseline's (for measuring what
     common random numbers and branching buy). ``progress`` shows a bar of replications
-    done and the time left on stderr.
+    done and the time left on stderr.  ``ensemble`` (a parameter table, :mod:`sim.ensemble`) runs the
+    ``replications`` paired seeds on every member and summarises with a parameter interval as well.
     """
     seed0 = int(base.get("seed", 0))
+    if ensemble is not None and independent:
+        raise ConfigError("invalid config: ensemble with independent arms: an ensemble comparison is paired")
+    from sim import ensemble as ens
+
+    # units of work: (member, replication); without an ensemble one member with no parameter changes
+    members = [None] if ensemble is None else [ensemble.iloc[i] for i in range(len(ensemble))]
+    units = [(m, r) for m in range(len(members)) for r in range(replications)]
     arms = {"baseline": to_dict(make_config(merge(base, experiment.baseline)))}
     for name, over in experiment.policies.items():
         arms[name] = to_dict(make_config(merge(base, over)))
@@ -352,23 +376,29 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
                              f"compare {experiment.name} (arms)", progress))
             by = {(r, name): res for (r, name, _), res in zip(jobs, done)}
         else:
-            reps = [{name: {**cfg, "seed": seed0 + r} for name, cfg in arms.items()} for r in range(replications)]
-            done = list(_bar(mapper(run_replication, reps, [starts] * replications), replications,
+            reps = [{name: {**(cfg if members[m] is None else ens.apply(cfg, members[m])), "seed": seed0 + r}
+                     for name, cfg in arms.items()} for m, r in units]
+            done = list(_bar(mapper(run_replication, reps, [starts] * len(units)), len(units),
                              f"compare {experiment.name} (replications)", progress))
-            by = {(r, name): res for r, arm_results in enumerate(done) for name, res in arm_results.items()}
+            by = {(u, name): res for u, arm_results in enumerate(done) for name, res in arm_results.items()}
     finally:
         if own:
             pool.shutdown()
+    if independent:
+        units = [(0, r) for r in range(replications)]
     rows = []
-    for r in range(replications):
+    for u, (m, r) in enumerate(units):
         for name in experiment.policies:
-            for metric, value in decompose(by[r, "baseline"], by[r, name], experiment.treated, starts[name]).items():
-                rows.append((r, name, metric, value))
-    long = pd.DataFrame(rows, columns=["replication", "policy", "metric", "value"])
-    decomposition = summarise(long)
-    comparison = _comparison_table(by, experiment, replications)
+            for metric, value in decompose(by[u, "baseline"], by[u, name], experiment.treated, starts[name]).items():
+                rows.append((u, m, r, name, metric, value))
+    long = pd.DataFrame(rows, columns=["unit", "member", "replication", "policy", "metric", "value"])
+    if ensemble is None:
+        decomposition = summarise(long.drop(columns=["unit", "member"]))
+    else:
+        decomposition = ens.summarise(long, RATIOS)
+    comparison = _comparison_table(by, experiment, units)
     if out_dir is not None:
-        _write(Path(out_dir), experiment, arms, replications, comparison, decomposition, by, starts)
+        _write(Path(out_dir), experiment, arms, replications, comparison, decomposition, by, starts, ensemble)
     return comparison, decomposition
 
 
@@ -411,16 +441,17 @@ ARM_METRICS = {
 }
 
 
-def _comparison_table(by: dict, experiment: Experiment, replications: int) -> pd.DataFrame:
+def _comparison_table(by: dict, experiment: Experiment, units: list[tuple[int, int]]) -> pd.DataFrame:
     rows = []
-    for r in range(replications):
-        mb = by[r, "baseline"].metrics
+    for u, (m, r) in enumerate(units):
+        mb = by[u, "baseline"].metrics
         for name in experiment.policies:
-            mp = by[r, name].metrics
+            mp = by[u, name].metrics
             for metric, f in ARM_METRICS.items():
                 b, p = float(f(mb)), float(f(mp))
-                rows.append((r, name, metric, b, p, p - b))
-    return pd.DataFrame(rows, columns=["replication", "policy", "metric", "baseline", "policy_value", "difference"])
+                rows.append((m, r, name, metric, b, p, p - b))
+    return pd.DataFrame(rows, columns=["member", "replication", "policy", "metric", "baseline", "policy_value",
+                                       "difference"])
 
 
 def _fmt(x: float) -> str:
@@ -435,7 +466,10 @@ def headline(experiment: Experiment, decomposition: pd.DataFrame) -> list[str]:
 
         def ci(m: str) -> str:
             row = d.loc[m]
-            return f"{_fmt(row.estimate)} [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
+            text = f"{_fmt(row.estimate)} [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
+            if "param_low" in d.columns:  # an ensemble comparison: the range over plausible markets too
+                text += f" (ensemble range [{_fmt(row.param_low)}, {_fmt(row.param_high)}])"
+            return text
 
         lines.append(f"{experiment.name} / {policy}: change in total GMV {ci('d_gmv_total')} yuan; "
                      f"treated sellers' GMV {ci('gmv_treated')} yuan, of which new to the market "
@@ -446,29 +480,48 @@ def headline(experiment: Experiment, decomposition: pd.DataFrame) -> list[str]:
 
 
 def _write(out: Path, experiment: Experiment, arms: dict, replications: int, comparison: pd.DataFrame,
-           decomposition: pd.DataFrame, by: dict, starts: dict[str, int]) -> None:
-    write_yaml(out / "config.yaml", {"experiment": experiment.name, "treated": experiment.treated,
-                                     "replications": replications, "policy_start": starts, "arms": arms})
+           decomposition: pd.DataFrame, by: dict, starts: dict[str, int], ensemble: pd.DataFrame | None = None) -> None:
+    resolved = {"experiment": experiment.name, "treated": experiment.treated, "replications": replications,
+                "policy_start": starts, "arms": arms}
+    if ensemble is not None:  # each member's parameters (applied to every arm)
+        resolved["ensemble"] = ensemble.to_dict(orient="records")
+    write_yaml(out / "config.yaml", resolved)
     write_csv(out / "comparison.csv", comparison, index=False)
     write_csv(out / "decomposition.csv", decomposition, index=False)
-    write_text(out / "report.md", report(experiment, replications, decomposition))
+    members = 1 if ensemble is None else len(ensemble)
+    write_text(out / "report.md", report(experiment, replications, decomposition, members))
     from sim.plots import comparison_figures
 
-    comparison_figures(by, experiment, replications, decomposition, out / "figures")
+    comparison_figures(by, experiment, replications * members, decomposition, out / "figures")
 
 
-def report(experiment: Experiment, replications: int, decomposition: pd.DataFrame) -> str:
+def report(experiment: Experiment, replications: int, decomposition: pd.DataFrame, members: int = 1) -> str:
     """report.md: the answer in words and numbers, each with a 95% interval."""
+    ensemble = "param_low" in decomposition.columns
+    design = (f"{replications} paired replications (replication r of every arm uses seed + r). "
+              "Differences: mean with paired-t 95% interval; ratios: ratio of replication means with "
+              "percentile-bootstrap 95% interval.")
+    if ensemble:
+        design = (f"{replications} paired replications on each of the {members} members of a calibrated ensemble "
+                  "(sim.ensemble). Estimate: the mean over members. The 95% interval is stochastic (what the seeds "
+                  "leave open if the parameters were known: within-member variance); the ensemble range is the "
+                  "2.5-97.5% range of the members' answers (parameter uncertainty); `param_share` is the share of "
+                  "a single run's variance due to the parameters.")
     lines = [f"# {experiment.name}", "", experiment.description.strip(), "",
-             f"{replications} paired replications (replication r of every arm uses seed + r). "
-             "Differences: mean with paired-t 95% interval; ratios: ratio of replication means with "
-             "percentile-bootstrap 95% interval. Money in yuan at platform scale over the whole run; "
+             design + " Money in yuan at platform scale over the whole run; "
              f"treated sellers: `{experiment.treated}`.", ""]
     lines += ["## Headline", ""] + [f"- {h}" for h in headline(experiment, decomposition)] + [""]
     for policy, g in decomposition.groupby("policy", sort=False):
-        lines += [f"## {policy}", "", "| quantity | estimate | 95% interval | method |", "|---|---|---|---|"]
-        for row in g.itertuples():
-            lines.append(f"| {row.metric} | {_fmt(row.estimate)} | [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}] | {row.method} |")
+        if ensemble:
+            lines += [f"## {policy}", "", "| quantity | estimate | 95% interval (stochastic) | ensemble range | param_share | method |",
+                      "|---|---|---|---|---|---|"]
+            for row in g.itertuples():
+                lines.append(f"| {row.metric} | {_fmt(row.estimate)} | [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}] | "
+                             f"[{_fmt(row.param_low)}, {_fmt(row.param_high)}] | {_fmt(row.param_share)} | {row.method} |")
+        else:
+            lines += [f"## {policy}", "", "| quantity | estimate | 95% interval | method |", "|---|---|---|---|"]
+            for row in g.itertuples():
+                lines.append(f"| {row.metric} | {_fmt(row.estimate)} | [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}] | {row.method} |")
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -510,8 +563,10 @@ def main(argv: list[str] | None = None) -> int:
     name = next((o.split("=", 1)[1] for o in args.overrides if o.startswith("experiment=")), "brand_entry")
     rest = [o for o in args.overrides if not o.startswith("experiment=")]
     try:
-        exp, base, reps = load_experiment(name, rest)
+        exp, base, reps, members = load_experiment(name, rest, with_ensemble=True)
         grid = None
+        if args.grid and members is not None:
+            raise ConfigError("invalid config: --grid with ensemble: run the grid on one market (drop ensemble=)")
         if args.grid:
             if "=" not in args.grid:
                 raise ConfigError(f"invalid config: --grid = {args.grid!r}: must be key=v1,v2,...")
@@ -534,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]")
     else:
         try:
-            _, dec = compare(exp, base, reps, out, workers=args.workers, progress=True)
+            _, dec = compare(exp, base, reps, out, workers=args.workers, progress=True, ensemble=members)
         except ConfigError as err:  # raised before any run starts (e.g. an arm that cannot branch)
             print(str(err).splitlines()[0], file=sys.stderr)
             return 2
