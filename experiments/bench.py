@@ -7,7 +7,9 @@
 Every population follows the resolution (no pinned counts): at 1e6 consumers the market holds
 10x the default's hosts, merchants, brands and SPs.  Each size runs in a fresh process so its
 peak memory (max RSS) is its own; the burn-in is timed apart from the reported year.
-Targets on a 2-core machine (issue 10): the 1e6-consumer year under 120 s and 6 GiB.
+Targets on a 2-core machine (issue 10): the 1e6-consumer year under 120 s and 6 GiB.  Beside each
+size, the ratio of the model's day to a floor measured in the same process on the model's final
+state (:func:`floor_ms_per_day`: the bare traffic-and-choice loop, in numpy and compiled).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def _one(name: str, days: int, seed: int, queue: mp.Queue) -> None:
     model.run_for(days)
     t2, c2 = time.perf_counter(), time.process_time()
     df = model.metrics_frame()
+    floor = floor_ms_per_day(model)
+    ms = 1000 * (t2 - t1) / days
     queue.put({
         "size": name,
         "consumers": model.cfg.consumers.n,
@@ -54,7 +58,11 @@ def _one(name: str, days: int, seed: int, queue: mp.Queue) -> None:
         "init_s": round(init, 2),
         "burn_in_s": round(t1 - t0 - init, 2),
         "sim_s": round(t2 - t1, 2),
-        "ms_per_day": round(1000 * (t2 - t1) / days, 1),
+        "ms_per_day": round(ms, 1),
+        **floor,
+        # how close the model is to the machine: its day against the bare traffic-and-choice loop
+        "ratio_to_numpy_floor": round(ms / floor["floor_numpy_ms_per_day"], 1),
+        "ratio_to_compiled_floor": round(ms / floor["floor_compiled_ms_per_day"], 1),
         # CPU time of this process: wall time inflates when other jobs share the cores
         "burn_in_cpu_s": round(c1 - c0 - init_cpu, 2),
         "sim_cpu_s": round(c2 - c1, 2),
@@ -64,6 +72,73 @@ def _one(name: str, days: int, seed: int, queue: mp.Queue) -> None:
         "orders_per_day_end": float(df["orders"].iloc[-1] / model.cfg.consumers.scale),
         "python": platform.python_version(),
     })
+
+
+def floor_ms_per_day(model, days: int = 10) -> dict[str, float]:  # noqa: ANN001 - a MarketModel
+    """Milliseconds per day of the bare traffic-and-choice loop at the model's size, in numpy and compiled.
+
+    The floor keeps only what every day must do: each active consumer's impressions (stochastic
+    rounding of its viewing rate), a room per impression from an alias table over the live rooms,
+    the item on screen, and a logit purchase draw per view from the viewer's trust, price
+    sensitivity and the item's price; no learning, no sellers' outcomes, no accounting.  Run on
+    the model's final state, so the views per day are the model's.
+    """
+    import numpy as np
+
+    from sim import kernels
+    from sim.choice import logistic
+    from sim.traffic import alias_draw, alias_table
+
+    C, H, S = model.consumers, model.hosts, model.sellers
+    rng = np.random.default_rng(0)
+    lam = model.public_view_rate()
+    live = np.flatnonzero(H.active[: H.n])
+    prob, alias = alias_table(np.ones(live.size) / live.size)
+    n_items = H.slate_size().astype(np.float64)
+    slate = H.slate.ravel().astype(np.int64)
+    width = H.slate.shape[1]
+    log_price = np.log(S.price[: S.n])
+    cfg = model.cfg.choice
+
+    def numpy_day() -> int:
+        demand = np.floor(lam + rng.random(lam.size)).astype(np.int64)
+        viewers = np.repeat(np.arange(lam.size), demand)
+        rooms = live[alias_draw(rng, prob, alias, viewers.size)]
+        k = (rng.random(viewers.size) * n_items[rooms]).astype(np.int64) + rooms * width
+        seller = slate[k]
+        u = cfg.intercept + cfg.w_trust * C.trust[viewers] - C.price_sens[viewers] * log_price[seller]
+        return int(np.count_nonzero(rng.random(viewers.size) < logistic(u)))
+
+    pair = np.stack([np.arange(prob.size), alias], axis=1).ravel()
+    zeros_s = np.zeros((S.n, 1))
+    none_i, none_f = np.zeros(0, np.int64), np.zeros(0)
+    room_term = np.zeros(H.n)
+    no_store = np.zeros(H.n, bool)
+    lp2 = np.repeat(log_price, 2)
+    seg0 = np.zeros(C.n, np.int8)
+
+    def compiled_day() -> int:
+        demand = np.floor(lam + rng.random(lam.size)).astype(np.int64)
+        viewers = kernels.repeat_index(demand)
+        slot = np.empty(viewers.size, np.int64)
+        kernels.alias_pick(rng.random(viewers.size), prob, pair, slot)
+        rooms = live[slot]
+        seller = np.empty(viewers.size, np.int64)
+        kernels.on_screen(rng.random(viewers.size), rooms, n_items, slate, width, seller)
+        draw = rng.random(viewers.size)
+        cand, u, _, _ = kernels.purchase_candidates(
+            draw, viewers, seller, rooms, 0, none_f, 0.0, none_i, none_f, 0.0, none_i, none_f, C.trust, seg0,
+            C.price_sens, zeros_s.ravel(), 1, no_store, np.zeros(S.n, bool), room_term, lp2, cfg.intercept, cfg.w_trust)
+        return int(np.count_nonzero(draw[cand] < logistic(u)))
+
+    out = {}
+    for name, day in (("numpy", numpy_day), ("compiled", compiled_day)):
+        day()  # warm up (and compile)
+        t0 = time.perf_counter()
+        for _ in range(days):
+            day()
+        out[f"floor_{name}_ms_per_day"] = round(1000 * (time.perf_counter() - t0) / days, 1)
+    return out
 
 
 def branching(replications: int, workers: int) -> dict:

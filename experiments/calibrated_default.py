@@ -1,0 +1,80 @@
+"""Commit a calibration's accepted ensemble and check the model's defaults against its best member.
+
+    python experiments/calibrated_default.py [--from experiments/results/calibration_kuaishou2021] [--name kuaishou2021]
+    python experiments/calibrated_default.py --check      # exit 1 if sim.config's defaults differ from it
+
+Writes ``configs/ensembles/<name>.csv`` (atomically): one row per accepted member, best (lowest
+distance) first, parameter values rounded to 4 significant figures, with ``member``, ``trial``, ``distance``, ``max_required_implausibility``,
+``default`` (true for the member the defaults are set to) and the calibrated parameters.  The
+default market is the best member: its values are the dataclass defaults in ``sim/config.py``
+(source "calibrated to kuaishou2021" in MODEL.md section 8), and ``--check`` (also run by the test
+suite) says which defaults differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim.config import SimConfig, get_key, to_dict  # noqa: E402
+from sim.ensemble import ENSEMBLE_DIR  # noqa: E402
+from sim.output import write_csv  # noqa: E402
+
+
+def build(folder: Path) -> pd.DataFrame:
+    """The committed table from a calibration folder's ``ensemble.csv`` and ``calibration.json``."""
+    spec = json.loads((folder / "calibration.json").read_text())
+    diag = json.loads((folder / "diagnostics.json").read_text())
+    acc = pd.read_csv(folder / "ensemble.csv").sort_values("distance").reset_index(drop=True)
+    keys = [k for k in diag["calibrated"] if k in acc.columns]
+    table = acc[["trial", "distance", "max_required_implausibility", *keys]].copy()
+    for k in keys:  # 4 significant figures: readable defaults, far inside the targets' tolerances
+        table[k] = [float(f"{v:.4g}") for v in table[k]]
+    table.insert(0, "member", range(len(table)))
+    table.insert(4, "default", [True] + [False] * (len(table) - 1))
+    table.attrs["base"] = spec["base"]
+    return table
+
+
+def mismatches(table: pd.DataFrame) -> list[str]:
+    """Parameters whose ``sim.config`` default differs from the default member's value."""
+    defaults = to_dict(SimConfig())
+    best = table[table["default"]].iloc[0]
+    keys = [c for c in table.columns if "." in c]
+    return [f"{k}: default {get_key(defaults, k)!r}, calibrated {best[k]!r}" for k in keys
+            if abs(float(get_key(defaults, k)) - float(best[k])) > 1e-9 * max(1.0, abs(float(best[k])))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--from", dest="folder", default=str(ROOT / "experiments/results/calibration_kuaishou2021"))
+    ap.add_argument("--name", default="kuaishou2021")
+    ap.add_argument("--check", action="store_true", help="only compare sim.config's defaults with the committed ensemble")
+    args = ap.parse_args(argv)
+    path = ENSEMBLE_DIR / f"{args.name}.csv"
+    if args.check:
+        bad = mismatches(pd.read_csv(path))
+        print("\n".join(bad) if bad else f"sim.config defaults are the default member of {path.name}")
+        return 1 if bad else 0
+    table = build(Path(args.folder))
+    if table.empty:
+        print(f"{args.folder}: the calibration accepted no member; nothing written", file=sys.stderr)
+        return 1
+    write_csv(path, table, index=False)
+    print(f"{path}: {len(table)} members; default member (trial {int(table['trial'].iloc[0])}):")
+    for k in [c for c in table.columns if "." in c]:
+        print(f"  {k} = {table[k].iloc[0]:.6g}")
+    bad = mismatches(table)
+    print("sim.config defaults to change:" if bad else "sim.config defaults already match", *bad, sep="\n  ")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
