@@ -23,7 +23,7 @@ mechanism in both engines on seeds 0..3 and pairs each run with the run of the s
 the switch (same seed, same initial market: the switches act only after initialisation, so
 pairing removes the between-market variance in both engines): guarantees off, and quality control
 off in a market with 25% fraud rings (at the default 3% its effect is smaller than the noise of a
-1,000-consumer market).  For each effect in :data:`EFFECTS` the test asserts
+1,000-consumer market), adoption of live shopping at 30% of users, and a festival lift all year.  For each effect in :data:`EFFECTS` the test asserts
 that, in each engine, every one of the 4 paired differences (switched - baseline) has the expected
 sign.  These are tests of power, not false-alarm tests (with no effect, 4 equal signs in one engine
 happen with probability 1/16): the switches were chosen for effects large enough that every pair
@@ -64,12 +64,16 @@ SWITCHES: dict[str, dict[str, Any]] = {
     "guarantees_off": {"platform": {"guarantees": _NO_GUARANTEES}},
     "fraud_heavy": _FRAUD_HEAVY,
     "fraud_heavy_qc_off": merge(_FRAUD_HEAVY, {"platform": {"quality_control": {"enabled": False}}}),
+    "low_adoption": {"consumers": {"adoption": {"enabled": True, "share": 0.3}}},  # MODEL.md 3.3.35
+    "festival_all_year": {"platform": {"festivals": [["01-01", "12-31"]], "festival_lift": 0.5}},
 }
 #: (baseline, switched, metric, expected sign of switched - baseline)
 EFFECTS = (
     ("", "guarantees_off", "refund_rate", -1),  # only 30% of cheated buyers get their money back
     ("", "guarantees_off", "gmv", -1),  # three guarantees fewer in the utility
     ("fraud_heavy", "fraud_heavy_qc_off", "cheated_rate", +1),  # fraud rings are no longer banned
+    ("", "low_adoption", "gmv", -1),  # only 30% of users shop
+    ("", "festival_all_year", "gmv", +1),  # every purchase more likely
 )
 
 

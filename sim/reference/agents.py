@@ -86,6 +86,8 @@ class ConsumerAgent(mesa.Agent):
         self.trust0 = min(max(rng.beta(max(m * k, 1e-9), max((1 - m) * k, 1e-9)), 0.0), 1.0)
         self.trust = self.trust0
         self.wallet = self.budget * rng.uniform(0.0, c.wallet_cap_days)
+        # MODEL.md 3.3.35: the adoption rank (drawn only when adoption is on)
+        self.adopt = rng.random() if c.adoption.enabled else 0.0
         self.active = True
         self.joined = day
         self.churned_on = NEVER
@@ -126,6 +128,9 @@ class ConsumerAgent(mesa.Agent):
         model, ch, rng = self.model, self.model.cfg.choice, self.model.rng
         w = ch.private_host_weight
         constant = ch.intercept + ch.w_guarantee * model.n_guarantees
+        if model.festival:  # MODEL.md 3.3.35: a festival day lifts every purchase
+            constant += model.cfg.platform.festival_lift
+        shops = self.adopt < model.shop_share  # MODEL.md 3.3.35: only adopters buy
         intents: list[tuple[Visit, float]] = []
         for v in self.visits:
             s = v.seller
@@ -134,7 +139,7 @@ class ConsumerAgent(mesa.Agent):
             u = (constant + ch.w_trust * trust + ch.w_quality * s.claim + ch.w_segment_fit * s.fit[self.segment]
                  + ch.w_persona * v.room.persona
                  - self.price_sens * math.log(s.price))  # white label only: no SP, brand or awareness terms
-            if model.uniform() < logistic(u):
+            if model.uniform() < logistic(u) and shops:
                 price = round(s.price, 2)  # whole fen, so wallets and the ledger agree exactly
                 if price <= self.wallet + 1e-9:  # the choice set holds only goods the wallet can pay (3.3.2)
                     intents.append((v, price))

@@ -12,6 +12,7 @@ must agree, which ``tests/test_docking.py`` checks (MODEL.md 4.6).
 
 from __future__ import annotations
 
+import datetime
 import math
 from bisect import bisect_right
 from itertools import accumulate
@@ -20,7 +21,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim import resolution
+from sim import demand, resolution
 from sim.config import SimConfig, make_config
 from sim.reference.agents import INITIAL, ORGANIC, ConsumerAgent, HostAgent, Order, SellerAgent, Visit
 
@@ -80,6 +81,7 @@ class ReferenceModel(mesa.Model):
         self.day = 0
         self.t0 = cfg.burn_in
         self.running = True
+        self.shop_share, self.festival = 1.0, False  # set each day (MODEL.md 3.3.35)
         self._uniforms: list[float] = []
         scale = cfg.consumers.scale
         self.pops = resolution.plan(cfg)  # how many hosts and merchants, and their masses (MODEL.md 4.1)
@@ -168,6 +170,10 @@ class ReferenceModel(mesa.Model):
         self.day_stats = dict.fromkeys(("intents", "budget_rejected", "churned", "new_consumers", "entered",
                                         "exited", "banned", "demoted", "compensation", "shipping"), 0)
         self.ledger_today = dict.fromkeys(FEN_FIELDS, 0)
+        # MODEL.md 3.3.35: today's share of users who shop, and whether today is a festival day
+        date = datetime.date.fromisoformat(cfg.start_date) + datetime.timedelta(days=r - 1)
+        self.shop_share = demand.adoption_share(cfg.consumers.adoption, (r - 1) / 365.0)
+        self.festival = demand.festival_day(cfg.platform, date)
         self.gmv_by = dict.fromkeys(("host", "self_broadcast", "incumbent", "entrant"), 0)
         for a in (*self.sellers, *self.hosts):
             a.new_day()
