@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from sim import __version__  # noqa: E402
 from sim.agents.sellers import Kind  # noqa: E402
 from sim.model import MarketModel  # noqa: E402
-from sim.output import summarise, write_json, write_text  # noqa: E402
+from sim.output import summarise, write_json, replace_block  # noqa: E402
 from sim.warmup import trend  # noqa: E402
 
 START, END = "<!-- default-run:start (experiments/default_run.py) -->", "<!-- default-run:end -->"
@@ -95,10 +95,7 @@ def main() -> int:
               f"year on day 365: {_g(f['n_sps_over_threshold'].iloc[-1])} of {_g(f['n_sps'].iloc[-1])} "
               "(the programme's goal: 200); annualised client GMV of one real SP by agent: "
               + ", ".join(_g(x) for x in out["sp_annual_client_gmv_per_real_sp"]) + " yuan.", "", END]
-    doc_path = ROOT / "docs" / "MODEL.md"
-    doc = doc_path.read_text(encoding="utf-8")
-    a, b = doc.index(START), doc.index(END) + len(END)
-    write_text(doc_path, doc[:a] + "\n".join(lines) + doc[b:])
+    replace_block(ROOT / "docs" / "MODEL.md", START, END, "\n".join(lines[1:-1]))
     print("\n".join(lines))
     return 0
 

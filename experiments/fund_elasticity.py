@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from sim.output import replace_block, write_json, write_text  # noqa: E402
 
 OUT = ROOT / "experiments" / "results" / "fund_elasticity"
 SEED_SIZES = {"cash": 1e8, "traffic": 1e11, "eco": 1e9}
@@ -139,11 +140,7 @@ START, END = "<!-- fund-elasticity:start (experiments/fund_elasticity.py --table
 
 def write_doc(text: str) -> None:
     """Replace the block between the markers in docs/MODEL.md (atomically)."""
-    doc = DOC.read_text(encoding="utf-8")
-    i, j = doc.index(START) + len(START), doc.index(END)
-    tmp = DOC.with_suffix(".tmp")
-    tmp.write_text(doc[:i] + "\n" + text + "\n" + doc[j:], encoding="utf-8")
-    os.replace(tmp, DOC)
+    replace_block(DOC, START, END, text)
 
 
 def main() -> int:
@@ -168,10 +165,7 @@ def main() -> int:
     t0 = time.perf_counter()
 
     def save(seed: int, result: dict) -> None:
-        path = args.out / f"rep{seed}.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(result))
-        os.replace(tmp, path)
+        write_text(args.out / f"rep{seed}.json", json.dumps(result))
         print(f"replication {seed} done ({time.perf_counter() - t0:.0f} s)", flush=True)
 
     if args.workers > 1 and todo:
@@ -188,9 +182,7 @@ def main() -> int:
     summary = {"replications": args.reps, "days": args.days, "burn_in": args.burn_in, "levels": args.levels,
                "base_sp_client_gmv": float(np.mean([r["none"]["sp_client_gmv"] for r in reps])),
                "base_gmv": float(np.mean([r["none"]["gmv"] for r in reps])), "rows": summarise(reps)}
-    tmp = args.out / "summary.tmp"
-    tmp.write_text(json.dumps(summary, indent=1))
-    os.replace(tmp, args.out / "summary.json")
+    write_json(args.out / "summary.json", summary)
     print(table(summary))
     return 0
 

@@ -48,6 +48,16 @@ def write_text(path: Path, text: str) -> Path:
     return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
+def replace_block(path: Path, start: str, end: str, text: str) -> Path:
+    """Replace what lies between the marker lines ``start`` and ``end`` in a text file (atomically).
+
+    Generated figures in the docs live between such markers, so a script can regenerate them.
+    """
+    doc = Path(path).read_text(encoding="utf-8")
+    i, j = doc.index(start) + len(start), doc.index(end)
+    return write_text(Path(path), doc[:i] + "\n" + text + "\n" + doc[j:])
+
+
 def write_json(path: Path, data: Any) -> Path:
     return write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
