@@ -25,7 +25,10 @@ sys.path.insert(0, str(ROOT))
 
 from sim.config import SimConfig, get_key, to_dict  # noqa: E402
 from sim.ensemble import ENSEMBLE_DIR  # noqa: E402
-from sim.output import write_csv  # noqa: E402
+from sim.output import replace_block, write_csv  # noqa: E402
+
+DOC = ROOT / "docs" / "CALIBRATION.md"
+START, END = "<!-- calibration-results:start (experiments/calibrated_default.py --doc) -->", "<!-- calibration-results:end -->"
 
 
 def build(folder: Path) -> pd.DataFrame:
@@ -38,7 +41,7 @@ def build(folder: Path) -> pd.DataFrame:
     for k in keys:  # 4 significant figures: readable defaults, far inside the targets' tolerances
         table[k] = [float(f"{v:.4g}") for v in table[k]]
     table.insert(0, "member", range(len(table)))
-    table.insert(4, "default", [True] + [False] * (len(table) - 1))
+    table.insert(4, "default", [k == 0 for k in range(len(table))])
     table.attrs["base"] = spec["base"]
     return table
 
@@ -52,18 +55,58 @@ def mismatches(table: pd.DataFrame) -> list[str]:
             if abs(float(get_key(defaults, k)) - float(best[k])) > 1e-9 * max(1.0, abs(float(best[k])))]
 
 
+def _g(x: float) -> str:
+    return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.3e}"
+
+
+def results_block(folder: Path, table: pd.DataFrame) -> str:
+    """Markdown for docs/CALIBRATION.md: cost, acceptance, the fit of every target, the default member."""
+    diag = json.loads((folder / "diagnostics.json").read_text())
+    fit = pd.read_csv(folder / "fit.csv")
+    trials = pd.read_csv(folder / "trials.csv")
+    acc = pd.read_csv(folder / "acceptance.csv")
+    spec = json.loads((folder / "calibration.json").read_text())
+    runs = (spec["screening"]["trajectories"] * (len(spec["parameters"]) + 1) + len(trials)
+            + len(acc) * spec["replications"])
+    lines = [f"Calibration `{folder.relative_to(ROOT)}` (targets `{spec['targets']}`; base: "
+             f"{spec['base']['consumers']['n']:,} consumers x {spec['base']['consumers']['scale']:g}, burn-in "
+             f"{spec['base']['burn_in']} days): {runs} runs in all (screening "
+             f"{spec['screening']['trajectories'] * (len(spec['parameters']) + 1)}, search {len(trials)}, acceptance "
+             f"{len(acc)} candidates x {spec['replications']} seeds), {diag.get('wall_time_s_this_session', float('nan')):.0f} s "
+             f"wall time in the last session on {diag['workers']} workers. Calibrated (kept by screening): "
+             + ", ".join(f"`{k}`" for k in diag["calibrated"]) + f". Accepted **{diag['accepted']}** of "
+             f"{diag['acceptance_candidates']} candidates (wanted {diag['ensemble_wanted']}): required targets' "
+             f"implausibility <= 3 and RMS implausibility <= {spec['accept']}.", "",
+             "| target | band | required | ensemble mean | ensemble range | members passing |", "|---|---|---|---|---|---|"]
+    for r in fit.itertuples():
+        mean = "-" if pd.isna(r.ensemble_mean) else _g(r.ensemble_mean)
+        rng = "-" if pd.isna(r.ensemble_min) else f"{_g(r.ensemble_min)} - {_g(r.ensemble_max)}"
+        lines.append(f"| {r.target} ({r.period}) | {_g(r.low)} - {_g(r.high)} | {'yes' if r.required else 'no'} | "
+                     f"{mean} | {rng} | {r.members_passing} of {diag['accepted']} |")
+    if len(table):
+        best = table.iloc[0]
+        lines += ["", f"The default market is the best member (trial {int(best['trial'])}, RMS implausibility "
+                      f"{best['distance']:.2f}); its values, rounded to 4 significant figures, are the defaults: "
+                  + ", ".join(f"`{k}` = {best[k]:.4g}" for k in table.columns if "." in k) + "."]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--from", dest="folder", default=str(ROOT / "experiments/results/calibration_kuaishou2021"))
     ap.add_argument("--name", default="kuaishou2021")
     ap.add_argument("--check", action="store_true", help="only compare sim.config's defaults with the committed ensemble")
+    ap.add_argument("--doc", action="store_true", help="also write the results block of docs/CALIBRATION.md")
     args = ap.parse_args(argv)
     path = ENSEMBLE_DIR / f"{args.name}.csv"
     if args.check:
         bad = mismatches(pd.read_csv(path))
         print("\n".join(bad) if bad else f"sim.config defaults are the default member of {path.name}")
         return 1 if bad else 0
-    table = build(Path(args.folder))
+    folder = Path(args.folder).resolve()
+    table = build(folder)
+    if args.doc:
+        replace_block(DOC, START, END, results_block(folder, table))
     if table.empty:
         print(f"{args.folder}: the calibration accepted no member; nothing written", file=sys.stderr)
         return 1
