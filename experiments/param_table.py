@@ -77,6 +77,21 @@ def _fmt_default(value: object) -> str:
     return f"`{value}`"
 
 
+ENSEMBLE = ROOT / "configs" / "ensembles" / "kuaishou2021.csv"
+
+
+def calibrated_sources() -> dict[str, str]:
+    """Source cells of the parameters the committed calibration set, from its ensemble (kept in step with it)."""
+    if not ENSEMBLE.exists():
+        return {}
+    import pandas as pd
+
+    table = pd.read_csv(ENSEMBLE)
+    return {k: f"calibrated to kuaishou2021 (the best of {len(table)} accepted members; ensemble range "
+               f"{table[k].min():.4g} to {table[k].max():.4g}; docs/CALIBRATION.md)"
+            for k in table.columns if "." in k}
+
+
 def render(doc: str) -> str:
     """``doc`` with its parameter table regenerated."""
     lines = doc.split("\n")
@@ -91,8 +106,11 @@ def render(doc: str) -> str:
         marker = re.search(r"(\[[a-z]\])+$", cells[3])
         old[key] = (marker.group(0) if marker else "", cells[4])
     rows = []
+    calibrated = calibrated_sources()
     for key, default, unit, allowed in field_docs():
-        if key in old:
+        if key in calibrated:
+            marker, source = old.get(key, ("", ""))[0], calibrated[key]
+        elif key in old:
             marker, source = old[key]
         elif key in NEW_SOURCES:
             marker, source = "", NEW_SOURCES[key]
