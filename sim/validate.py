@@ -68,21 +68,31 @@ def run_seeds(targets: TargetSet, base: dict[str, Any], seeds: int) -> tuple[pd.
     return pd.DataFrame(values), frames, patterns
 
 
-def run_members(targets: TargetSet, base: dict[str, Any], members: pd.DataFrame) -> pd.DataFrame:
-    """Every target's value on each member of a calibrated ensemble (member i runs with seed i)."""
+def _member_values(targets: TargetSet, config: dict[str, Any], seed: int) -> dict[str, float]:
     import warnings
 
-    from sim import ensemble
     from sim.model import MarketModel
 
-    values = []
-    for i in range(len(members)):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = MarketModel(make_config(ensemble.apply(base, members.iloc[i]), seed=i))
-            model.run_for(model.cfg.days)
-        values.append(evaluate(targets, model))
-        print(f"member {i}: done", file=sys.stderr, flush=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MarketModel(make_config(config, seed=seed))
+        model.run_for(model.cfg.days)
+    return evaluate(targets, model)
+
+
+def run_members(targets: TargetSet, base: dict[str, Any], members: pd.DataFrame, workers: int = 1) -> pd.DataFrame:
+    """Every target's value on each member of a calibrated ensemble (member i runs with seed i)."""
+    from sim import ensemble
+
+    configs = [ensemble.apply(base, members.iloc[i]) for i in range(len(members))]
+    if workers > 1:
+        from sim.parallel import process_pool
+
+        with process_pool(workers) as pool:
+            values = list(pool.map(_member_values, [targets] * len(configs), configs, range(len(configs))))
+    else:
+        values = [_member_values(targets, c, i) for i, c in enumerate(configs)]
+    print(f"{len(values)} ensemble members: done", file=sys.stderr, flush=True)
     return pd.DataFrame(values)
 
 
@@ -204,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "VALIDATION.md")
     ap.add_argument("--quick", action="store_true", help="1 seed, 20,000 consumers, 400-day burn-in")
     ap.add_argument("--ensemble", help="also run every member of this calibrated ensemble (configs/ensembles/NAME.csv)")
+    ap.add_argument("--workers", type=int, default=1, help="processes for the ensemble's members")
     args = ap.parse_intermixed_args(argv)  # key=value overrides may come before or after options
     try:
         name, overrides = split_overrides(args.overrides)
@@ -222,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     values, frames, patterns = run_seeds(targets, base, seeds)
-    member_values = run_members(targets, base, members) if members is not None else None
+    member_values = run_members(targets, base, members, args.workers) if members is not None else None
     fig_dir = args.out.parent / "figures"
     names = figures(frames, fig_dir)
     text, ok = report(targets, values, patterns, base, seeds, names, "figures", member_values, args.ensemble or "")
