@@ -78,6 +78,7 @@ def preflight(argv: list[str]) -> None:
 def _task(cfg: Any) -> None:
     from hydra.core.hydra_config import HydraConfig
 
+    from sim import units
     from sim.run import run
 
     try:
@@ -105,9 +106,9 @@ def _task(cfg: Any) -> None:
     from sim.output import write_json
 
     write_json(out / "status.json", {"status": "ok", "error": ""})
-    print(f"GMV {summary['gmv_total']:.4g} yuan over {sim_cfg.days} days; "
+    print(f"GMV {units.value(summary['gmv_total'], 'yuan')} over {sim_cfg.days} days; "
           f"platform trust {summary['mean_platform_trust_final']:.3f}; "
-          f"repurchase rate {summary['repurchase_rate_final']:.3f}; "
+          f"repurchase rate {units.value(summary['repurchase_rate_final'], 'share')}; "
           f"GMV trend {100 * summary['gmv_trend']['slope_per_year']:+.1f}% a year after a {sim_cfg.burn_in}-day burn-in")
     if summary["small_populations"]:
         print("small populations (agents): " + ", ".join(f"{k} {v}" for k, v in summary["small_populations"].items()))

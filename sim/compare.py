@@ -9,18 +9,26 @@ a comparison folder: ``comparison.csv``, ``decomposition.csv``, ``report.md``,
 
 Decomposition (per replication, then summarised over replications), with T
 the treated sellers (chosen by the experiment's ``treated`` rule in the policy
-arm) and I the incumbents (every other seller present in both arms, matched
-by their stable ``origin``)::
+arm), I the incumbents (every other seller present in both arms, matched
+by their stable ``origin``) and U the sellers present in one arm only (organic
+entrants whose entry the policy changed)::
 
     d_gmv_total           = GMV_policy - GMV_baseline
+    d_gmv_treated         = GMV_T,policy - GMV_T,baseline
     cannibalization       = -(GMV_I,policy - GMV_I,baseline)
+    displaced_unmatched   = -(GMV_U,policy - GMV_U,baseline)
     incremental_share     = d_gmv_total / GMV_T,policy
     cannibalization_ratio = cannibalization / GMV_T,policy
 
+so ``d_gmv_total = d_gmv_treated - cannibalization - displaced_unmatched``.
 When the treated sellers do not exist in the baseline (entrants),
-``GMV_T,policy = d_gmv_total + cannibalization`` and the two shares add to 1.
-Differences get paired-t 95% intervals; ratios are ratios of replication means
-with percentile-bootstrap 95% intervals (2000 resamples, fixed seed).
+``GMV_T,baseline = 0`` and incremental share, cannibalization ratio and
+``displaced_unmatched_ratio`` add to 1; otherwise the headline splits the
+change in total GMV instead.  Differences get paired-t 95% intervals; ratios
+are ratios of replication means with percentile-bootstrap 95% intervals (2000
+resamples, fixed seed), undefined when their denominator's interval contains
+zero.  Every quantity has a unit (:data:`UNITS`); the headline and report print
+them in the reader's units (:mod:`sim.units`).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim import units
 from sim.agents.sellers import ENTRY_WAVE, Kind
 from sim.config import ConfigError, get_key, has_key, make_config, merge, set_key, to_dict
 from sim.output import write_csv, write_text, write_yaml
@@ -196,6 +205,7 @@ def decompose(base: Arm, pol: Arm, rule: str, start: int = 1) -> dict[str, float
     bi = b[b["origin"].isin(inc)].set_index("origin").sort_index()
     pi = p[p["origin"].isin(inc)].set_index("origin").sort_index()
     pt = p[p["origin"].isin(treated)]
+    bt = b[b["origin"].isin(treated)]  # the treated sellers in the baseline (none for entrants)
     mb, mp = base.metrics, pol.metrics
     days = len(mb)
     out: dict[str, float] = {}
@@ -206,12 +216,18 @@ def decompose(base: Arm, pol: Arm, rule: str, start: int = 1) -> dict[str, float
             return frame[f"gmv_at_{last}"] - frame[f"gmv_at_{first - 1}"]
 
         inc_b, inc_p = gmv(bi).sum(), gmv(pi).sum()
+        treat_b, treat_p = gmv(bt).sum(), gmv(pt).sum()
         out[f"gmv_total_baseline{window}"] = total_b
         out[f"gmv_total_policy{window}"] = total_p
         out[f"d_gmv_total{window}"] = total_p - total_b
-        out[f"gmv_treated{window}"] = gmv(pt).sum()
+        out[f"gmv_treated{window}"] = treat_p
+        out[f"gmv_treated_baseline{window}"] = treat_b
+        out[f"d_gmv_treated{window}"] = treat_p - treat_b
         out[f"gmv_incumbent_baseline{window}"] = inc_b
         out[f"cannibalization{window}"] = -(inc_p - inc_b)
+        # sellers in one arm only and not treated (organic entrants whose entry the policy changed): what they
+        # lost closes d_gmv_total = d_gmv_treated - cannibalization - displaced_unmatched exactly
+        out[f"displaced_unmatched{window}"] = -((total_p - treat_p - inc_p) - (total_b - treat_b - inc_b))
     out["baseline_gmv_trend"] = trend(mb["gmv"].to_numpy())["slope_per_year"]
     # who the incumbents lost sales to, by type and channel
     kind = bi["kind"]
@@ -251,8 +267,79 @@ RATIOS = {
     "cannibalization_ratio_early": ("cannibalization_early", "gmv_treated_early"),
     "incremental_share_late": ("d_gmv_total_late", "gmv_treated_late"),
     "cannibalization_ratio_late": ("cannibalization_late", "gmv_treated_late"),
+    "displaced_unmatched_ratio": ("displaced_unmatched", "gmv_treated"),
+    "displaced_unmatched_ratio_early": ("displaced_unmatched_early", "gmv_treated_early"),
+    "displaced_unmatched_ratio_late": ("displaced_unmatched_late", "gmv_treated_late"),
     "cost_per_incremental_yuan": ("d_fund_yuan_spent", "d_gmv_total"),
 }
+
+
+WINDOWS = ("", "_early", "_late")
+
+
+def _windowed(names: tuple[str, ...], unit: str) -> dict[str, str]:
+    return {f"{name}{w}": unit for name in names for w in WINDOWS}
+
+
+#: The unit of every quantity of decomposition.csv (what :func:`decompose` and :data:`RATIOS` produce).
+UNITS: dict[str, str] = {
+    **_windowed(("gmv_total_baseline", "gmv_total_policy", "d_gmv_total", "gmv_treated", "gmv_treated_baseline",
+                 "d_gmv_treated", "gmv_incumbent_baseline", "cannibalization", "displaced_unmatched"), "yuan"),
+    "baseline_gmv_trend": "relative change per year",
+    **{f"cannibalization_{name}": "yuan" for name in ("white_label", "new_brand", "brand", "host_channel",
+                                                       "self_broadcast")},
+    "d_active_consumers": "count",
+    "d_buyers_per_day": "count per day",
+    "d_orders_per_buyer": "orders per buyer",
+    "d_average_basket": "yuan per order",
+    "d_platform_trust": "trust (0-1)",
+    "d_repurchase_rate": "share difference",
+    "incumbents_losing_10pct": "share",
+    "d_white_label_exits": "count (agents)",  # rows of the seller table, not the real sellers they stand for
+    "d_n_sps_over_threshold": "count",
+    "d_n_brands": "count",
+    "d_fund_yuan_spent": "yuan",
+    **_windowed(("incremental_share", "cannibalization_ratio", "displaced_unmatched_ratio"), "share"),
+    "cost_per_incremental_yuan": "yuan per yuan",
+}
+#: Quantities that cannot leave a range (GMV is never negative; a share of sellers lies in [0, 1]): their
+#: printed intervals and figure bands are cut there (decomposition.csv keeps the t interval as computed).
+RANGES: dict[str, tuple[float, float | None]] = {
+    **{f"{name}{w}": (0.0, None) for name in ("gmv_total_baseline", "gmv_total_policy", "gmv_treated",
+                                              "gmv_treated_baseline", "gmv_incumbent_baseline") for w in WINDOWS},
+    "incumbents_losing_10pct": (0.0, 1.0),
+}
+#: What a ratio's denominator is, in words (for the note saying why a ratio is undefined).
+LABELS = {"d_gmv_total": "the change in total GMV", "gmv_treated": "the treated sellers' GMV"}
+WINDOW_LABELS = {"": "", "_early": f" in the first {EARLY} days of the policy", "_late": f" in the last {LATE} days"}
+#: The treated sellers in words, per ``treated`` rule.
+TREATED_LABELS = {"entrants": "the entrants", "sp_clients": "SP clients", "upgraded": "upgraded sellers",
+                  "brands": "brands", "none": "no sellers"}
+
+
+def unit_of(metric: str) -> str:
+    """The unit of a decomposition quantity (see :data:`UNITS`)."""
+    try:
+        return UNITS[metric]
+    except KeyError:
+        raise KeyError(f"decomposition quantity {metric!r} has no unit: add it to sim.compare.UNITS") from None
+
+
+def clip(metric: str, low: float, high: float) -> tuple[float, float]:
+    """An interval of ``metric`` cut to the range the quantity can take (:data:`RANGES`)."""
+    lo_bound, hi_bound = RANGES.get(metric, (None, None))
+    if lo_bound is not None:
+        low, high = max(low, lo_bound), max(high, lo_bound)
+    if hi_bound is not None:
+        low, high = min(low, hi_bound), min(high, hi_bound)
+    return low, high
+
+
+def _label(metric: str) -> str:
+    for w in ("_early", "_late"):
+        if metric.endswith(w):
+            return LABELS[metric[: -len(w)]] + WINDOW_LABELS[w]
+    return LABELS[metric]
 
 
 def paired_t(values: np.ndarray) -> tuple[float, float, float]:
@@ -396,6 +483,7 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
         decomposition = summarise(long.drop(columns=["unit", "member"]))
     else:
         decomposition = ens.summarise(long, RATIOS)
+    decomposition = annotate(decomposition)
     comparison = _comparison_table(by, experiment, units)
     if out_dir is not None:
         _write(Path(out_dir), experiment, arms, replications, comparison, decomposition, by, starts, ensemble)
@@ -440,6 +528,16 @@ ARM_METRICS = {
     "fund_spent_yuan": lambda m: m["fund_cash_spent"].sum() + m["fund_eco_spent"].sum(),
 }
 
+#: The unit of each of :data:`ARM_METRICS` (comparison.csv, column ``unit``).
+ARM_UNITS: dict[str, str] = {
+    **{name: "yuan" for name in ARM_METRICS if name.startswith("gmv_") or name.endswith("_yuan")},
+    "active_consumers_final": "count",
+    "mean_platform_trust_last_30": "trust (0-1)",
+    "repurchase_rate_last_30": "share",
+    "n_sps_over_threshold_final": "count",
+    "upgrades_total": "count",
+}
+
 
 def _comparison_table(by: dict, experiment: Experiment, units: list[tuple[int, int]]) -> pd.DataFrame:
     rows = []
@@ -449,33 +547,157 @@ def _comparison_table(by: dict, experiment: Experiment, units: list[tuple[int, i
             mp = by[u, name].metrics
             for metric, f in ARM_METRICS.items():
                 b, p = float(f(mb)), float(f(mp))
-                rows.append((m, r, name, metric, b, p, p - b))
-    return pd.DataFrame(rows, columns=["member", "replication", "policy", "metric", "baseline", "policy_value",
+                rows.append((m, r, name, metric, ARM_UNITS[metric], b, p, p - b))
+    return pd.DataFrame(rows, columns=["member", "replication", "policy", "metric", "unit", "baseline", "policy_value",
                                        "difference"])
 
 
-def _fmt(x: float) -> str:
-    return "nan" if not np.isfinite(x) else f"{x:.3g}"
+def _gmv_scale(rows: pd.DataFrame) -> float:
+    """The size money quantities of one policy are judged against for float noise: its baseline GMV over the run."""
+    est = rows.loc[rows["metric"] == "gmv_total_baseline", "estimate"]
+    return float(abs(est.iloc[0])) if len(est) and np.isfinite(est.iloc[0]) and est.iloc[0] != 0 else 1.0
+
+
+def _undefined(den: Any, scale: float) -> str:
+    """Why a ratio whose denominator is the row ``den`` is undefined ('' when it is defined)."""
+    bounds = [v for v in (den.ci_low, den.ci_high) if np.isfinite(v)]
+    if not np.isfinite(den.estimate) or all(units.is_noise(v, scale) for v in (den.estimate, *bounds)):
+        return f"undefined: {_label(den.metric)} is zero"
+    if RANGES.get(den.metric, (None,))[0] == 0.0:  # never negative: a positive mean is a known sign
+        return ""
+    if len(bounds) == 2 and den.ci_low <= 0 <= den.ci_high:  # the ratio's sign and size are not known
+        return f"undefined: the 95% interval of {_label(den.metric)} contains zero"
+    return ""
+
+
+def annotate(decomposition: pd.DataFrame) -> pd.DataFrame:
+    """``decomposition`` with each quantity's ``unit`` and a ``note``: ratios whose denominator may be zero
+    are undefined (the numbers are kept), and an interval left open by one replication is said so."""
+    d = decomposition.drop(columns=[c for c in ("unit", "note") if c in decomposition.columns])
+    d.insert(d.columns.get_loc("metric") + 1, "unit", [unit_of(m) for m in d["metric"]])
+    ensemble = "param_low" in d.columns
+    rows = {(r.policy, r.metric): r for r in d.itertuples()}
+    scales = {policy: _gmv_scale(g) for policy, g in d.groupby("policy", sort=False)}
+    notes = []
+    for r in d.itertuples():
+        note = []
+        if r.metric in RATIOS and (r.policy, RATIOS[r.metric][1]) in rows:
+            note.append(_undefined(rows[r.policy, RATIOS[r.metric][1]], scales[r.policy]))
+        if not note or not note[0]:
+            note = []
+            if np.isfinite(r.estimate) and not (np.isfinite(r.ci_low) and np.isfinite(r.ci_high)):
+                note.append("no interval: 1 replication" + (" per member" if ensemble else ""))
+            if ensemble and np.isfinite(r.estimate) and not (np.isfinite(r.param_low) and np.isfinite(r.param_high)):
+                note.append("no ensemble range: 1 member")
+        notes.append("; ".join(note))
+    d["note"] = notes
+    return d
+
+
+def _annotated(decomposition: pd.DataFrame) -> pd.DataFrame:
+    return decomposition if {"unit", "note"} <= set(decomposition.columns) else annotate(decomposition)
+
+
+def _quantity(d: pd.DataFrame, metric: str, scale: float, sign: int = 1, shown: str | None = None) -> str:
+    """One quantity of an annotated decomposition (indexed by metric) in words: estimate, interval, ensemble range.
+
+    ``sign`` -1 prints its negative (a loss as a change); ``shown`` replaces the estimate's text (a rounded
+    term of a sum that must add up).  An undefined ratio prints ``undefined (reason)``.
+    """
+    row = d.loc[metric]
+    if str(row.note).startswith("undefined"):
+        return f"undefined ({row.note.split(': ', 1)[1]})"
+    sc = scale if row.unit == "yuan" else 1.0
+
+    def bounds(lo: float, hi: float) -> tuple[float, float]:
+        return (lo, hi) if sign > 0 else (-hi, -lo)
+
+    ensemble = "param_low" in d.columns
+    text = shown if shown is not None else units.value(sign * row.estimate, row.unit, sc)
+    text += " " + units.interval(*bounds(*clip(metric, row.ci_low, row.ci_high)), row.unit, sc,
+                                 "1 replication per member" if ensemble else "1 replication")
+    if ensemble:  # an ensemble comparison: the range over plausible markets too
+        lo, hi = bounds(row.param_low, row.param_high)
+        text += (f" (ensemble range {units.interval(lo, hi, row.unit, sc)})" if np.isfinite(lo) and np.isfinite(hi)
+                 else " (no ensemble range: 1 member)")
+    return text
+
+
+#: The split of the entrants' GMV: (share, the money it is a share of, in words, the money's name).
+ENTRANT_SPLIT = (
+    ("incremental_share", "d_gmv_total", "is new to the market", "change in total GMV"),
+    ("cannibalization_ratio", "cannibalization", "was taken from incumbents", "cannibalization"),
+    ("displaced_unmatched_ratio", "displaced_unmatched", "from sellers present in one arm only", ""),
+)
+
+
+def split_terms(treated: str) -> tuple[tuple[str, int, str], list[tuple[str, int, str]]]:
+    """What adds up for a ``treated`` rule: (total, parts), each term (metric, sign, label).
+
+    Entrants do not exist in the baseline, so their GMV is new to the market, taken from
+    incumbents or taken from sellers present in one arm only.  Treated sellers present in both arms
+    (and platform-wide policies) split the change in total GMV instead.
+    """
+    if treated == "entrants":
+        return ("gmv_treated", 1, "the entrants' GMV"), [
+            ("d_gmv_total", 1, "new to the market"), ("cannibalization", 1, "taken from incumbents"),
+            ("displaced_unmatched", 1, "taken from sellers in one arm only")]
+    parts = [] if treated == "none" else [("d_gmv_treated", 1, f"change for {TREATED_LABELS[treated]}")]
+    parts += [("cannibalization", -1, "change for incumbents" if parts else "change for sellers in both arms"),
+              ("displaced_unmatched", -1, "change for sellers in one arm only")]
+    return ("d_gmv_total", 1, "change in total GMV"), parts
+
+
+def _entrant_headline(d: pd.DataFrame, scale: float) -> str:
+    sold = f"the entrants sold {_quantity(d, 'gmv_treated', scale)}"
+    if str(d.loc["incremental_share"].note).startswith("undefined"):
+        return (f"{sold}; the shares of it new to the market and taken from incumbents are "
+                f"{_quantity(d, 'incremental_share', scale)}; change in total GMV {_quantity(d, 'd_gmv_total', scale)}; "
+                f"cannibalization {_quantity(d, 'cannibalization', scale)}")
+    # rounded so that the printed shares add to exactly 100% (their estimates do, as ratios of the same mean)
+    shown = units.adding_up(100.0, [100.0 * d.loc[share].estimate for share, *_ in ENTRANT_SPLIT], 1)
+    text = []
+    for i, ((share, money, words, name), pct) in enumerate(zip(ENTRANT_SPLIT, shown)):
+        if i == 2 and pct == 0:  # nobody present in one arm only lost (or gained) a printable share
+            continue
+        part = f"{_quantity(d, share, scale, shown=units.percent(pct / 100.0, decimals=1))} {words}"
+        text.append(f"{part} ({name + ' ' if name else ''}{_quantity(d, money, scale)})")
+    return f"{sold}, of which " + ", ".join(text[:-1]) + " and " + text[-1]
+
+
+def _split_headline(d: pd.DataFrame, scale: float, treated: str) -> str:
+    (total, _, _), parts = split_terms(treated)
+    total_s, parts_s, words = units.money_terms(d.loc[total].estimate, [s * d.loc[m].estimate for m, s, _ in parts])
+    terms = [f"{label} {_quantity(d, m, scale, s, shown=f'{p} {words}')}"
+             for (m, s, label), p in zip(parts, parts_s) if not (m == "displaced_unmatched" and float(p.replace(',', '')) == 0)]
+    text = f"change in total GMV {_quantity(d, total, scale, shown=f'{total_s} {words}')} = " + " + ".join(terms)
+    if treated == "none":
+        return (f"{text}; first {EARLY} days of the policy {_quantity(d, 'd_gmv_total_early', scale)}; last {LATE} days "
+                f"{_quantity(d, 'd_gmv_total_late', scale)}; platform trust (last 30 days) "
+                f"{_quantity(d, 'd_platform_trust', scale)}; repurchase rate (last 30 days) "
+                f"{_quantity(d, 'd_repurchase_rate', scale)}")
+    return (f"{TREATED_LABELS[treated]} sell in both arms, so shares of their GMV new to the market and taken from "
+            f"incumbents need not add to 100%; what adds up is the {text}")
 
 
 def headline(experiment: Experiment, decomposition: pd.DataFrame) -> list[str]:
-    """The answer in a few lines: total change, new versus taken, with 95% intervals."""
+    """The answer in a few lines per policy, in the reader's units, with 95% intervals; the terms printed add up.
+
+    Entrants: the shares of their GMV new to the market and taken from incumbents (100% together).
+    Treated sellers present in both arms, or none: the change in total GMV split by who gained or lost it.
+    """
     lines = []
-    for policy, g in decomposition.groupby("policy", sort=False):
+    for policy, g in _annotated(decomposition).groupby("policy", sort=False):
+        scale = _gmv_scale(g)
         d = g.set_index("metric")
-
-        def ci(m: str) -> str:
-            row = d.loc[m]
-            text = f"{_fmt(row.estimate)} [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
-            if "param_low" in d.columns:  # an ensemble comparison: the range over plausible markets too
-                text += f" (ensemble range [{_fmt(row.param_low)}, {_fmt(row.param_high)}])"
-            return text
-
-        lines.append(f"{experiment.name} / {policy}: change in total GMV {ci('d_gmv_total')} yuan; "
-                     f"treated sellers' GMV {ci('gmv_treated')} yuan, of which new to the market "
-                     f"{ci('incremental_share')} and taken from incumbents {ci('cannibalization_ratio')} "
-                     f"(cannibalization {ci('cannibalization')} yuan); burn-in check: baseline GMV trend "
-                     f"{ci('baseline_gmv_trend')} per year")
+        body = (_entrant_headline(d, scale) if experiment.treated == "entrants"
+                else _split_headline(d, scale, experiment.treated))
+        parts = [f"{experiment.name} / {policy}: {body}"]
+        if "funds" in experiment.baseline or "funds" in experiment.policies.get(policy, {}):  # what a fund yuan bought
+            parts.append(f"fund spent {_quantity(d, 'd_fund_yuan_spent', scale)}; cost per incremental yuan "
+                         f"{_quantity(d, 'cost_per_incremental_yuan', scale)}")
+        parts.append(f"burn-in check: baseline GMV trend {_quantity(d, 'baseline_gmv_trend', scale)}")
+        lines.append("; ".join(parts))
     return lines
 
 
@@ -495,12 +717,28 @@ def _write(out: Path, experiment: Experiment, arms: dict, replications: int, com
     comparison_figures(by, experiment, replications * members, decomposition, out / "figures")
 
 
+def _cells(row: Any, scale: float, ensemble: bool) -> list[str]:
+    """A decomposition row's estimate and interval cells (and ensemble range, param_share) for report.md."""
+    sc = scale if row.unit == "yuan" else 1.0
+    if str(row.note).startswith("undefined"):
+        cells = [f"undefined ({row.note.split(': ', 1)[1]})", ""]
+        return cells + ["", ""] if ensemble else cells
+    cells = [units.value(row.estimate, row.unit, sc),
+             units.interval(*clip(row.metric, row.ci_low, row.ci_high), row.unit, sc,
+                            "1 replication" + (" per member" if ensemble else ""))]
+    if ensemble:
+        cells += [units.interval(row.param_low, row.param_high, row.unit, sc, "1 member"),
+                  units.percent(row.param_share) if np.isfinite(row.param_share) else "n/a"]
+    return cells
+
+
 def report(experiment: Experiment, replications: int, decomposition: pd.DataFrame, members: int = 1) -> str:
-    """report.md: the answer in words and numbers, each with a 95% interval."""
+    """report.md: the answer in words and numbers, each in its unit with a 95% interval."""
+    decomposition = _annotated(decomposition)
     ensemble = "param_low" in decomposition.columns
     design = (f"{replications} paired replications (replication r of every arm uses seed + r). "
               "Differences: mean with paired-t 95% interval; ratios: ratio of replication means with "
-              "percentile-bootstrap 95% interval.")
+              "percentile-bootstrap 95% interval, undefined when the 95% interval of their denominator contains zero.")
     if ensemble:
         design = (f"{replications} paired replications on each of the {members} members of a calibrated ensemble "
                   "(sim.ensemble). Estimate: the mean over members. The 95% interval is stochastic (what the seeds "
@@ -508,20 +746,18 @@ def report(experiment: Experiment, replications: int, decomposition: pd.DataFram
                   "2.5-97.5% range of the members' answers (parameter uncertainty); `param_share` is the share of "
                   "a single run's variance due to the parameters.")
     lines = [f"# {experiment.name}", "", experiment.description.strip(), "",
-             design + " Money in yuan at platform scale over the whole run; "
-             f"treated sellers: `{experiment.treated}`.", ""]
+             design + " Money in yuan at platform scale over the whole run (units: `decomposition.csv`, column "
+             f"`unit`); treated sellers: `{experiment.treated}`.", ""]
     lines += ["## Headline", ""] + [f"- {h}" for h in headline(experiment, decomposition)] + [""]
     for policy, g in decomposition.groupby("policy", sort=False):
+        scale = _gmv_scale(g)
         if ensemble:
             lines += [f"## {policy}", "", "| quantity | estimate | 95% interval (stochastic) | ensemble range | param_share | method |",
                       "|---|---|---|---|---|---|"]
-            for row in g.itertuples():
-                lines.append(f"| {row.metric} | {_fmt(row.estimate)} | [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}] | "
-                             f"[{_fmt(row.param_low)}, {_fmt(row.param_high)}] | {_fmt(row.param_share)} | {row.method} |")
         else:
             lines += [f"## {policy}", "", "| quantity | estimate | 95% interval | method |", "|---|---|---|---|"]
-            for row in g.itertuples():
-                lines.append(f"| {row.metric} | {_fmt(row.estimate)} | [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}] | {row.method} |")
+        for row in g.itertuples():
+            lines.append("| " + " | ".join([row.metric, *_cells(row, scale, ensemble), row.method]) + " |")
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -536,8 +772,9 @@ def run_grid(experiment: Experiment, base: dict[str, Any], replications: int, ke
         make_config(cfg)
         _, dec = compare(experiment, cfg, replications, out / f"{key}={v}", workers=workers, progress=True)
         for row in dec[dec["metric"].isin(["incremental_share", "cannibalization_ratio", "d_gmv_total"])].itertuples():
-            rows.append((key, v, row.policy, row.metric, row.estimate, row.ci_low, row.ci_high))
-    grid = pd.DataFrame(rows, columns=["parameter", "value", "policy", "metric", "estimate", "ci_low", "ci_high"])
+            rows.append((key, v, row.policy, row.metric, row.unit, row.estimate, row.ci_low, row.ci_high, row.note))
+    grid = pd.DataFrame(rows, columns=["parameter", "value", "policy", "metric", "unit", "estimate", "ci_low", "ci_high",
+                                       "note"])
     write_csv(out / "grid.csv", grid, index=False)
     from sim.plots import grid_figure
 
@@ -585,8 +822,9 @@ def main(argv: list[str] | None = None) -> int:
     if grid:
         g = run_grid(exp, base, reps, grid[0], grid[1], out, args.workers)
         for row in g[g["metric"] == "incremental_share"].itertuples():
-            print(f"{row.parameter}={row.value} / {row.policy}: incremental share {_fmt(row.estimate)} "
-                  f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]")
+            share = (f"undefined ({row.note.split(': ', 1)[1]})" if str(row.note).startswith("undefined")
+                     else units.estimate(row.estimate, row.ci_low, row.ci_high, row.unit))
+            print(f"{row.parameter}={row.value} / {row.policy}: incremental share {share}")
     else:
         try:
             _, dec = compare(exp, base, reps, out, workers=args.workers, progress=True, ensemble=members)

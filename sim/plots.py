@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim import units  # noqa: E402
 from sim.output import write_atomic  # noqa: E402
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,6 +53,7 @@ def gmv_by_type_and_channel(metrics: pd.DataFrame, path: Path) -> Path:
         ax.set_xlabel("day")
         ax.legend(frameon=False)
     axes[0].set_ylabel("GMV (yuan/day, platform scale)")
+    units.axis_money(axes[0])  # shared y: both panels
     return _save(fig, path)
 
 
@@ -111,8 +113,9 @@ def sp_client_gmv(annual: np.ndarray, threshold: float, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(7, 4))
     v = np.sort(np.asarray(annual, float))[::-1]
     ax.bar(np.arange(v.size), v, color=COLORS["brand"], width=1.0)
-    ax.axhline(threshold, color=COLORS["total"], ls="--", label=f"threshold {threshold:.3g} yuan/year")
+    ax.axhline(threshold, color=COLORS["total"], ls="--", label=f"threshold {units.value(threshold, 'yuan')}/year")
     ax.set_yscale("symlog", linthresh=max(threshold / 100, 1.0))
+    units.axis_money(ax)
     ax.set_xlabel("service providers, ranked")
     ax.set_ylabel("annualised client GMV (yuan/year, platform scale)")
     ax.set_title(f"{int((v >= threshold).sum())} of {v.size} active SPs over the threshold")
@@ -143,15 +146,17 @@ def run_figures(model: MarketModel, metrics: pd.DataFrame, folder: Path) -> list
 
 
 # ---------------------------------------------------------------------- comparisons
-def _band(ax: plt.Axes, x: np.ndarray, runs: np.ndarray, color: str, label: str) -> None:
-    """Mean over replications with a 95% t band."""
+def _band(ax: plt.Axes, x: np.ndarray, runs: np.ndarray, color: str, label: str,
+          bounds: tuple[float | None, float | None] = (None, None)) -> None:
+    """Mean over replications with a 95% t band, cut to the range the quantity can take (``bounds``)."""
     from scipy import stats
 
     mean = runs.mean(axis=0)
     ax.plot(x, mean, color=color, label=label)
     if runs.shape[0] > 1:
         half = stats.t.ppf(0.975, runs.shape[0] - 1) * runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0])
-        ax.fill_between(x, mean - half, mean + half, color=color, alpha=0.2, lw=0)
+        # a symmetric t band of a small, skewed sample can cross a bound (GMV below zero, trust above one)
+        ax.fill_between(x, np.clip(mean - half, *bounds), np.clip(mean + half, *bounds), color=color, alpha=0.2, lw=0)
 
 
 ARM_COLORS = ("#333333", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e")
@@ -159,34 +164,55 @@ ARM_COLORS = ("#333333", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e")
 
 def comparison_figures(by: dict, experiment, replications: int, decomposition: pd.DataFrame,  # noqa: ANN001
                        folder: Path) -> list[Path]:
-    """GMV and platform trust over time per arm (bands over replications); the decomposition with intervals."""
+    """GMV and platform trust over time per arm (bands over replications); the decomposition with intervals.
+
+    The decomposition shows what adds up for the experiment's treated rule (:func:`sim.compare.split_terms`):
+    the entrants' GMV and where it came from, or the change in total GMV and who gained or lost it.
+    """
+    from sim.compare import clip, split_terms
+
     folder = Path(folder)
     arms = ["baseline", *experiment.policies]
     paths = []
-    for metric, ylabel, name in (("gmv", "GMV (yuan/day, platform scale)", "gmv_by_arm.png"),
-                                 ("gmv_incumbent", "incumbents' GMV (yuan/day, platform scale)", "incumbent_gmv_by_arm.png"),
-                                 ("mean_platform_trust", "mean platform trust (0-1)", "trust_by_arm.png")):
+    for metric, ylabel, name, bounds in (
+            ("gmv", "GMV (yuan/day, platform scale)", "gmv_by_arm.png", (0.0, None)),
+            ("gmv_incumbent", "incumbents' GMV (yuan/day, platform scale)", "incumbent_gmv_by_arm.png", (0.0, None)),
+            ("mean_platform_trust", "mean platform trust (0-1)", "trust_by_arm.png", (0.0, 1.0))):
         fig, ax = plt.subplots(figsize=(7, 4))
         for i, arm in enumerate(arms):
             runs = np.array([by[r, arm].metrics[metric].to_numpy() for r in range(replications)])
-            _band(ax, by[0, arm].metrics.index.to_numpy(), runs, ARM_COLORS[i % len(ARM_COLORS)], arm)
+            _band(ax, by[0, arm].metrics.index.to_numpy(), runs, ARM_COLORS[i % len(ARM_COLORS)], arm, bounds)
         ax.set_xlabel("day")
         ax.set_ylabel(ylabel)
+        if metric.startswith("gmv"):
+            units.axis_money(ax)
         ax.legend(frameon=False)
         paths.append(_save(fig, folder / name))
-    keys = ["d_gmv_total", "cannibalization", "gmv_treated"]
-    fig, ax = plt.subplots(figsize=(7, 4))
+    total, parts = split_terms(experiment.treated)
+    terms = [total, *parts]
+    fig, ax = plt.subplots(figsize=(8, 4))
     width = 0.8 / max(len(experiment.policies), 1)
     for i, policy in enumerate(experiment.policies):
-        d = decomposition[decomposition["policy"] == policy].set_index("metric").reindex(keys)
-        x = np.arange(len(keys)) + i * width
-        err = np.vstack([d["estimate"] - d["ci_low"], d["ci_high"] - d["estimate"]])
-        ax.bar(x, d["estimate"], width, yerr=np.nan_to_num(err), capsize=3, label=policy,
+        d = decomposition[decomposition["policy"] == policy].set_index("metric")
+        est, low, high = [], [], []
+        for metric, sign, _ in terms:
+            row = d.loc[metric]
+            lo, hi = clip(metric, row.ci_low, row.ci_high)
+            lo, hi = (lo, hi) if sign > 0 else (-hi, -lo)
+            est.append(sign * row.estimate)
+            low.append(lo)
+            high.append(hi)
+        est_a = np.array(est)
+        err = np.vstack([est_a - np.array(low), np.array(high) - est_a])  # no interval (1 replication): no bar
+        x = np.arange(len(terms)) + i * width
+        ax.bar(x, est_a, width, yerr=np.nan_to_num(np.clip(err, 0, None)), capsize=3, label=policy,
                color=ARM_COLORS[(i + 1) % len(ARM_COLORS)])
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(np.arange(len(keys)) + width * (len(experiment.policies) - 1) / 2)
-    ax.set_xticklabels(["change in total GMV", "taken from incumbents", "treated sellers' GMV"])
+    ax.set_xticks(np.arange(len(terms)) + width * (len(experiment.policies) - 1) / 2)
+    ax.set_xticklabels([label.replace(" in ", "\nin ", 1) for *_, label in terms], fontsize=8)
     ax.set_ylabel("yuan over the run (platform scale), 95% CI")
+    ax.set_title(f"{terms[0][2]} = " + " + ".join(label for *_, label in parts), fontsize=9)
+    units.axis_money(ax)
     ax.legend(frameon=False)
     paths.append(_save(fig, folder / "decomposition.png"))
     return paths
@@ -207,6 +233,7 @@ def grid_figure(grid: pd.DataFrame, path: Path) -> Path:
     ax.axhline(1, color="black", lw=0.8, ls=":")
     ax.set_xlabel(str(sub["parameter"].iloc[0]) if len(sub) else "parameter")
     ax.set_ylabel("incremental share of treated GMV (95% CI)")
+    units.axis_percent(ax)
     ax.set_title("0: pure cannibalization, 1: all new demand")
     ax.legend(frameon=False)
     return _save(fig, path)
@@ -246,7 +273,25 @@ def response_curve(results: pd.DataFrame, x: str, y: str, path: Path) -> Path:
     ax.fill_between(mean.index, mean - half, mean + half, color=COLORS["total"], alpha=0.2, lw=0)
     ax.set_xlabel(x)
     ax.set_ylabel(f"{y} (mean over seeds, 95% CI)")
+    for axis, name in (("x", x), ("y", y)):
+        if _is_money(name):
+            units.axis_money(ax, axis)
+        else:
+            try:  # numbers as they are, not as an offset (+1e8); categorical axes have no such setting
+                ax.ticklabel_format(axis=axis, useOffset=False)
+            except AttributeError:
+                pass
     return _save(fig, path)
+
+
+def _is_money(column: str) -> bool:
+    """Whether a sweep results column holds yuan: a run summary of a yuan metric, or a fund in yuan."""
+    from sim.metrics import METRICS
+
+    for suffix in ("_total", "_final", "_mean"):
+        if column.endswith(suffix) and METRICS.get(column[: -len(suffix)], "").startswith("yuan"):
+            return True
+    return column in ("funds.cash", "funds.eco")
 
 
 def heatmap(results: pd.DataFrame, x: str, y: str, z: str, path: Path) -> Path:
@@ -256,10 +301,12 @@ def heatmap(results: pd.DataFrame, x: str, y: str, z: str, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(7, 5))
     im = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
     ax.set_xticks(range(table.shape[1]))
-    ax.set_xticklabels([f"{v:.3g}" for v in table.columns])
+    ax.set_xticklabels([units.money(v) if _is_money(x) else f"{v:.3g}" for v in table.columns])
     ax.set_yticks(range(table.shape[0]))
-    ax.set_yticklabels([f"{v:.3g}" for v in table.index])
+    ax.set_yticklabels([units.money(v) if _is_money(y) else f"{v:.3g}" for v in table.index])
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    fig.colorbar(im, ax=ax, label=f"{z} (mean over seeds)")
+    bar = fig.colorbar(im, ax=ax, label=f"{z} (mean over seeds)")
+    if _is_money(z):
+        units.axis_money(bar.ax)
     return _save(fig, path)
