@@ -203,12 +203,18 @@ def _validate(argv: list[str]) -> None:
         raise SystemExit(2) from None
 
 
-def main() -> None:
-    """Entry point of ``python -m sim`` and the ``livesim`` script."""
+def _main() -> None:
     import hydra
 
     _validate(sys.argv[1:])
     hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(_task)()
+
+
+def main() -> None:
+    """Entry point of ``python -m sim`` and the ``livesim`` script."""
+    from sim.parallel import run_command
+
+    sys.exit(run_command(_main))
 
 
 if __name__ == "__main__":
