@@ -5,16 +5,22 @@
 ``results.parquet`` and ``results.csv`` in the sweep folder: one row per run
 with its overrides (one column per key), the seed, the status and the summary
 metrics.  A job that never finished is listed with status ``missing``.
+
+``FailedJobs`` is the Hydra callback (``hydra.callbacks`` in ``configs/config.yaml``) that makes
+``python -m sim -m ...`` exit 1, after every job has run, when a job failed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
+from hydra.experimental.callback import Callback
 
 from sim.output import write_atomic
 
@@ -56,6 +62,48 @@ def collect(sweep_dir: str | Path) -> pd.DataFrame:
     return results
 
 
+def _stamps(root: Path) -> dict[Path, int]:
+    """Every job's status.json under a sweep folder, with its modification time (ns)."""
+    return {p: p.stat().st_mtime_ns for p in root.glob("**/status.json")}
+
+
+def _natural(path: Path) -> list[Any]:
+    """Sort key putting job 2 before job 10."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
+
+
+class FailedJobs(Callback):
+    """Hydra callback: after a multirun, one line per failed job (its folder and error), then exit 1.
+
+    A job that raises records ``status.json`` with status failed and returns, so that the other jobs
+    go on (``sim.__main__._task``); Hydra then sees only successes. Jobs may run in other processes
+    (the joblib launcher), so the status files, read in the launching process once all jobs have
+    returned, say which failed.
+    """
+
+    def __init__(self) -> None:
+        self._before: dict[Path, int] = {}
+
+    def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
+        # a reused sweep folder may hold status files of an earlier multirun: only new or rewritten ones count
+        self._before = _stamps(Path(config.hydra.sweep.dir))
+
+    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+        root = Path(config.hydra.sweep.dir)
+        lines = []
+        for path, stamp in sorted(_stamps(root).items(), key=lambda item: _natural(item[0])):
+            if self._before.get(path) == stamp:
+                continue
+            status = json.loads(path.read_text(encoding="utf-8"))
+            if status.get("status") != "ok":
+                job = path.parent
+                lines.append(f"job {job.relative_to(root)} failed ({job.resolve()}): {status.get('error', '')}")
+        if lines:
+            for line in lines:
+                print(line, file=sys.stderr)
+            raise SystemExit(1)  # a BaseException: Hydra passes it on (it turns a callback's Exception into a warning)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or not Path(args[0]).is_dir():
@@ -72,4 +120,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sim.parallel import run_command
+
+    sys.exit(run_command(main))

@@ -124,6 +124,60 @@ def test_cli_help_lists_the_groups(tmp_path):
         assert f"{group}:" in res.stdout
 
 
+@pytest.mark.parametrize(("args", "job", "message"), [
+    (["consumers.n=2000,-5"], "job 1 (consumers.n=-5 days=5)", "consumers.n = -5: must be an integer >= 1"),
+    (["consumers=default,nope"], "job 1 (consumers=nope days=5)", "consumers = 'nope': must be one of default"),
+    (["seed=range(0,2)", "consumers.visit_prob=0.5,1.5"], "job 1 (seed=0 consumers.visit_prob=1.5 days=5)",
+     "consumers.visit_prob = 1.5: must be a number"),
+    (["foo=1,2"], "job 0 (foo=1 days=5)", "unknown key foo = '1'"),
+    (["experiment=brand_entry,poaching"], "", "experiment group belongs to python -m sim.compare"),
+    (["hydra.launcher.n_jobs=1,2"], "", "Sweeping over Hydra's configuration is not supported"),
+    (["seed=interval(0,1)"], "", "does not support sweep type : INTERVAL_SWEEP"),
+])
+def test_multirun_jobs_are_validated_before_any_starts(args, job, message):
+    from sim.__main__ import preflight_multirun
+
+    with pytest.raises(ConfigError) as err:
+        preflight_multirun([*args, "days=5"])
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith("invalid config") and job in msg and message in msg
+
+
+def test_multirun_expands_the_sweep_as_hydra_does(tmp_path, monkeypatch):
+    """Cartesian product of the command line's sweeps and the config's hydra.sweeper.params (Hydra's basic sweeper)."""
+    import shutil
+
+    import sim.__main__ as cli
+
+    assert cli.preflight_multirun(["seed=range(0,3)", "consumers=default,large", "days=5"]) == 6
+    assert cli.preflight_multirun(["days=5"]) == 1
+    shutil.copytree(CONFIG_DIR, tmp_path / "configs")
+    main = tmp_path / "configs" / "config.yaml"
+    data = yaml.safe_load(main.read_text(encoding="utf-8"))
+    data["hydra"]["sweeper"] = {"params": {"consumers.n": "2000,3000"}}
+    main.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    monkeypatch.setattr(cli, "CONFIG_DIR", tmp_path / "configs")
+    assert cli.preflight_multirun(["seed=0,1"]) == 4
+    # the command line's sweep of a key replaces the config's, in the config's position
+    with pytest.raises(ConfigError, match=r"job 2 \(consumers.n=-3 seed=0\)"):
+        cli.preflight_multirun(["consumers.n=7,-3", "seed=0,1"])
+
+
+def test_a_bad_multirun_job_stops_the_command_before_anything_is_written(tmp_path):
+    res = _cli("-m", "consumers.n=2000,-5", "days=5", "burn_in=0", cwd=tmp_path)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert lines == ["invalid config in multirun job 1 (consumers.n=-5 days=5 burn_in=0): consumers.n = -5: "
+                     "must be an integer >= 1 and <= 50000000"], res.stderr
+    assert not (tmp_path / "multirun").exists() and not (tmp_path / "outputs").exists()
+
+
+def test_flags_that_only_show_something_skip_validation(tmp_path):
+    res = _cli("--cfg", "job", "consumers.n=-5", cwd=tmp_path)
+    assert res.returncode == 0 and "'n': -5" in res.stdout
+    assert not (tmp_path / "outputs").exists()
+
+
 def test_config_dataclasses_document_units():
     for key, default, unit, allowed in field_docs():
         assert allowed, key

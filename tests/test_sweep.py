@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from sim.config import ConfigError, SimConfig, to_dict
 from sim.sensitivity import run_sensitivity
@@ -73,6 +75,25 @@ def test_runner_and_hydra_multirun_agree(tmp_path):
         a = results.loc[results["platform.feed_load"] == value, "gmv_total"].item()
         b = hydra.loc[hydra["platform.feed_load"] == value, "gmv_total"].item()
         assert a == b
+
+
+def test_a_failed_multirun_job_makes_the_command_exit_1_after_all_jobs_ran(tmp_path):
+    """The joblib launcher runs the jobs in other processes; sim.collect.FailedJobs reads their status.json."""
+    sweep = tmp_path / "multirun"
+    # job 1 passes validation but cannot write its folder: config.yaml is taken by a directory
+    (sweep / "1" / "config.yaml").mkdir(parents=True)
+    args = [sys.executable, "-m", "sim", "-m", "seed=0,1", "days=5", "consumers.n=2000", "hosts.real_n=9e6",
+            "merchants.real_n=1.8e7", "brands.real_n=3e5", "providers.real_n=4.5e5", "burn_in=0",
+            "output.figures=false", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={sweep}"]
+    res = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 1, res.stderr
+    assert "joblib" in yaml.safe_load((sweep / "multirun.yaml").read_text())["hydra"]["launcher"]["_target_"]
+    report = [ln for ln in res.stderr.splitlines() if ln.startswith("job ")]
+    assert len(report) == 1, res.stderr
+    assert report[0].startswith(f"job 1 failed ({sweep.resolve() / '1'}): IsADirectoryError: ")
+    assert report[0].endswith("config.yaml'")
+    assert json.loads((sweep / "0" / "status.json").read_text())["status"] == "ok"  # the other job went on
+    assert (sweep / "0" / "summary.json").exists()
 
 
 def test_failures_are_recorded_and_the_rest_complete(tmp_path):
