@@ -838,4 +838,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sim.parallel import run_command
+
+    sys.exit(run_command(main))
