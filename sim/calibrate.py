@@ -281,8 +281,14 @@ def screen(cal: Calibration, out: Path, executor: Executor | None) -> tuple[list
     return keep, summary
 
 
-def search(cal: Calibration, keys: list[str], out: Path, executor: Executor | None, batch: int) -> pd.DataFrame:
-    """Optuna TPE over ``keys``; resumable from ``out/journal.log``. Returns every finished trial."""
+def search(cal: Calibration, keys: list[str], out: Path, executor: Executor | None, batch: int,
+           warm_start: Path | None = None) -> pd.DataFrame:
+    """Optuna TPE over ``keys``; resumable from ``out/journal.log``. Returns every finished trial.
+
+    ``warm_start``: a previous calibration's folder; its accepted sets (``ensemble.csv``) are the
+    first trials of a new study (clipped to this calibration's ranges), so a run with wider ranges
+    starts where the last one ended instead of from scratch.
+    """
     import optuna
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
@@ -293,6 +299,10 @@ def search(cal: Calibration, keys: list[str], out: Path, executor: Executor | No
                                 sampler=optuna.samplers.TPESampler(seed=cal.seed, n_startup_trials=min(20, cal.trials // 2)))
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):  # interrupted: try again
         study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+    if warm_start is not None and not study.trials:
+        prior = pd.read_csv(Path(warm_start) / "ensemble.csv")
+        for _, row in prior.iterrows():
+            study.enqueue_trial({k: float(np.clip(row[k], *cal.parameters[k])) for k in keys if k in row})
     t0 = time.perf_counter()
     while (done := len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))) < cal.trials:
         asked = [study.ask() for _ in range(min(batch, cal.trials - done))]
@@ -357,7 +367,7 @@ def implausibility(targets: TargetSet, mean: dict[str, float], sd: dict[str, flo
 
 
 def calibrate(cal: Calibration, out: str | Path, workers: int = 1, backend: str = "local",
-              scheduler: str | None = None) -> dict[str, Any]:
+              scheduler: str | None = None, warm_start: str | Path | None = None) -> dict[str, Any]:
     """Screening, search and acceptance; writes the outputs under ``out`` and returns the diagnostics."""
     from sim.sweep import make_executor
 
@@ -366,7 +376,8 @@ def calibrate(cal: Calibration, out: str | Path, workers: int = 1, backend: str 
     spec_path = out / "calibration.json"
     spec = {"targets": cal.targets.name, "parameters": {k: list(v) for k, v in cal.parameters.items()},
             "base": cal.base, "trials": cal.trials, "replications": cal.replications, "ensemble": cal.ensemble,
-            "accept": cal.accept, "seed": cal.seed, "screening": cal.screening}
+            "accept": cal.accept, "seed": cal.seed, "screening": cal.screening,
+            "warm_start": None if warm_start is None else str(warm_start)}
     if spec_path.exists() and json.loads(spec_path.read_text()) != json.loads(json.dumps(spec)):
         raise ConfigError(f"invalid output folder: {out} holds another calibration (its calibration.json differs); "
                           "choose a new folder")
@@ -375,7 +386,8 @@ def calibrate(cal: Calibration, out: str | Path, workers: int = 1, backend: str 
     executor = make_executor(backend, workers, scheduler) if workers > 1 or backend != "local" else None
     try:
         keys, screening = screen(cal, out, executor)
-        trials = search(cal, keys, out, executor, batch=max(workers, 1))
+        trials = search(cal, keys, out, executor, batch=max(workers, 1),
+                        warm_start=None if warm_start is None else Path(warm_start))
         ensemble = accept(cal, keys, trials, out, executor)
     finally:
         if executor is not None:
@@ -405,13 +417,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backend", choices=("local", "dask"), default="local")
     ap.add_argument("--scheduler", default=None)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--warm-start", type=Path, default=None,
+                    help="a previous calibration's folder: its accepted sets are the search's first trials")
     args = ap.parse_intermixed_args(argv)  # key=value overrides may come before or after options
     try:
         name, over = split_overrides(args.overrides)
         cal = load_calibration(name, over)
         out = args.out or Path("calibration") / Path(name).stem
         # a refused output folder (another calibration, an older screening) is one line too, not a traceback
-        diag = calibrate(cal, out, workers=args.workers, backend=args.backend, scheduler=args.scheduler)
+        if args.warm_start is not None and not (args.warm_start / "ensemble.csv").is_file():
+            raise ConfigError(f"invalid option: --warm-start = {str(args.warm_start)!r}: no ensemble.csv there")
+        diag = calibrate(cal, out, workers=args.workers, backend=args.backend, scheduler=args.scheduler,
+                         warm_start=args.warm_start)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
