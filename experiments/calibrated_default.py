@@ -74,12 +74,14 @@ def results_block(folder: Path, table: pd.DataFrame) -> str:
     trials = pd.read_csv(folder / "trials.csv")
     acc = pd.read_csv(folder / "acceptance.csv")
     spec = json.loads((folder / "calibration.json").read_text())
-    runs = (spec["screening"]["trajectories"] * (len(spec["parameters"]) + 1) + len(trials)
-            + len(acc) * spec["replications"])
+    k = len(spec["parameters"])
+    screened = spec["screening"]["trajectories"] * (k + 1) if spec["screening"]["keep"] < k else 0  # else skipped
+    runs = screened + len(trials) + len(acc) * spec["replications"]
     lines = [f"Calibration `{folder.relative_to(ROOT)}` (targets `{spec['targets']}`; base: "
              f"{spec['base']['consumers']['n']:,} consumers x {spec['base']['consumers']['scale']:g}, burn-in "
              f"{spec['base']['burn_in']} days): {runs} runs in all (screening "
-             f"{spec['screening']['trajectories'] * (len(spec['parameters']) + 1)}, search {len(trials)}, acceptance "
+             f"{screened or 'skipped: every parameter kept'}, search {len(trials)}"
+             f"{' warm-started from ' + Path(spec['warm_start']).name if spec.get('warm_start') else ''}, acceptance "
              f"{len(acc)} candidates x {spec['replications']} seeds), {diag.get('wall_time_s_this_session', float('nan')):.0f} s "
              f"wall time in the last session on {diag['workers']} workers. Calibrated (kept by screening): "
              + ", ".join(f"`{k}`" for k in diag["calibrated"]) + f". Accepted **{diag['accepted']}** of "

@@ -286,8 +286,8 @@ def search(cal: Calibration, keys: list[str], out: Path, executor: Executor | No
     """Optuna TPE over ``keys``; resumable from ``out/journal.log``. Returns every finished trial.
 
     ``warm_start``: a previous calibration's folder; its accepted sets (``ensemble.csv``) are the
-    first trials of a new study (clipped to this calibration's ranges), so a run with wider ranges
-    starts where the last one ended instead of from scratch.
+    first trials of a new study (clipped to this calibration's ranges; parameters it did not
+    calibrate at their base values), so a run with wider ranges starts where the last one ended.
     """
     import optuna
     from optuna.storages import JournalStorage
@@ -301,8 +301,9 @@ def search(cal: Calibration, keys: list[str], out: Path, executor: Executor | No
         study.tell(t.number, state=optuna.trial.TrialState.FAIL)
     if warm_start is not None and not study.trials:
         prior = pd.read_csv(Path(warm_start) / "ensemble.csv")
-        for _, row in prior.iterrows():
-            study.enqueue_trial({k: float(np.clip(row[k], *cal.parameters[k])) for k in keys if k in row})
+        for _, row in prior.iterrows():  # a parameter the last run did not calibrate starts at its base value
+            study.enqueue_trial({k: float(np.clip(row[k] if k in row else get_key(cal.base, k), *cal.parameters[k]))
+                                 for k in keys})
     t0 = time.perf_counter()
     while (done := len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))) < cal.trials:
         asked = [study.ask() for _ in range(min(batch, cal.trials - done))]

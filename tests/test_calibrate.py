@@ -133,14 +133,15 @@ def test_screening_writes_per_target_columns_warns_resumes_and_refuses_an_old_fi
 def test_a_warm_start_begins_with_the_previous_ensemble_clipped_to_the_new_ranges(tmp_path, monkeypatch):
     stat = {"metric": "gmv", "agg": "sum"}
     targets = parse_targets({"targets": [{"name": "take", "low": 0.008, "high": 0.014, "period": "2021", "stat": stat}]})
-    cal = Calibration(targets, {k: (0.0, 1.0) for k in ("a", "b", "c", "take_rate")}, base={}, trials=4)
+    cal = Calibration(targets, {k: (0.0, 1.0) for k in ("a", "b", "c", "take_rate")}, base={"c": 0.7}, trials=4)
     prior = tmp_path / "stage1"
     prior.mkdir()
-    pd.DataFrame({"a": [0.2, 0.4], "b": [0.5, 1.7], "c": [0.1, 0.1], "take_rate": [0.3, 0.9], "distance": [1.0, 1.1]}).to_csv(
+    pd.DataFrame({"a": [0.2, 0.4], "b": [0.5, 1.7], "take_rate": [0.3, 0.9], "distance": [1.0, 1.1]}).to_csv(
         prior / "ensemble.csv", index=False)
     monkeypatch.setattr(sim.calibrate, "run_point", _fake_run)
     (tmp_path / "stage2").mkdir()
     trials = sim.calibrate.search(cal, ["a", "b", "c", "take_rate"], tmp_path / "stage2", None, 1, warm_start=prior)
     first = trials.sort_values("trial").head(2)
     assert first["a"].tolist() == [0.2, 0.4] and first["b"].tolist() == [0.5, 1.0]  # 1.7 clipped to the range
+    assert first["c"].tolist() == [0.7, 0.7]  # not calibrated before: its base value
     assert len(trials) == 4
