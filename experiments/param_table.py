@@ -87,7 +87,7 @@ def calibrated_sources() -> dict[str, str]:
     import pandas as pd
 
     table = pd.read_csv(ENSEMBLE)
-    return {k: f"calibrated to kuaishou2021 (the best of {len(table)} accepted members; ensemble range "
+    return {k: f"calibrated to kuaishou2021 (the default member of {len(table)} accepted; ensemble range "
                f"{table[k].min():.4g} to {table[k].max():.4g}; docs/CALIBRATION.md)"
             for k in table.columns if "." in k}
 

@@ -51,7 +51,7 @@ MAX_WAVE = 10_000_000
 class TrustConfig:
     """Trust dynamics shared by platform trust and host trust."""
 
-    gain: float = _f(0.08, "1/order", **PROB)  # step towards 1 after a satisfying order
+    gain: float = _f(0.1787, "1/order", **PROB)  # step towards 1 after a satisfying order
     loss_aversion: float = _f(2.25, "ratio", ge=1.0)  # loss step = gain * loss_aversion
     refund_relief: float = _f(0.5, "share", **PROB)  # share of the trust loss a refund undoes
     compensation_relief: float = _f(0.3, "share", **PROB)  # extra share undone by 10x compensation
@@ -66,11 +66,11 @@ class TrustConfig:
 class AdoptionConfig:
     """The spread of live shopping among users: a Bass diffusion on the calendar (sim/demand.py)."""
 
-    enabled: bool = _f(False, "switch (off: every user shops)")
+    enabled: bool = _f(True, "switch (off: every user shops)")
     share: float = _f(0.63, "share of users who shop in live rooms on start_date", **PROB)
-    potential: float = _f(1.0, "share of users who will ever shop in live rooms (Bass m)", gt=0.0, le=1.0)
+    potential: float = _f(0.9782, "share of users who will ever shop in live rooms (Bass m)", gt=0.0, le=1.0)
     p: float = _f(0.02, "1/year: Bass coefficient of innovation", gt=0.0, le=10.0)
-    q: float = _f(0.6, "1/year: Bass coefficient of imitation", ge=0.0, le=20.0)
+    q: float = _f(1.426, "1/year: Bass coefficient of imitation", ge=0.0, le=20.0)
 
 
 @dataclass
@@ -79,7 +79,7 @@ class ConsumersConfig:
 
     n: int = _f(100_000, "consumers", ge=1, le=MAX_CONSUMERS)
     scale: float = _f(3000.0, "real users per simulated consumer", gt=0.0)
-    growth: float = _f(0.0, "net growth of the user base per year (0: a steady state)", gt=-1.0, le=10.0)
+    growth: float = _f(0.0004133, "net growth of the user base per year (0: a steady state)", gt=-1.0, le=10.0)
     segments: list[float] = _f([0.5, 0.5], "share by segment")  # audience segments (e.g. female, male)
     trust_init_mean: float = _f(0.55, "trust", **PROB)
     trust_init_conc: float = _f(20.0, "beta concentration", gt=0.0)
@@ -91,13 +91,13 @@ class ConsumersConfig:
     brand_affinity_sd: float = _f(0.3, "utility", ge=0.0)
     views_mean: float = _f(1.0, "live-room views/day", ge=0.0)
     views_sd: float = _f(0.8, "log-normal sd", ge=0.0)
-    budget_mean: float = _f(8.0, "yuan/day", gt=0.0)
+    budget_mean: float = _f(51.55, "yuan/day", gt=0.0)
     budget_sd: float = _f(0.8, "log-normal sd", ge=0.0)
     wallet_cap_days: float = _f(30.0, "days of budget", gt=0.0)
-    follows_init: float = _f(0.3, "hosts per consumer (Poisson mean)", ge=0.0)
+    follows_init: float = _f(0.9955, "hosts per consumer (Poisson mean)", ge=0.0)
     host_trust_init_mean: float = _f(0.6, "trust", **PROB)
     view_trust_elasticity: float = _f(1.0, "elasticity", ge=0.0)  # viewing rises with platform trust
-    visit_prob: float = _f(0.35, "per followed live host and day", **PROB)
+    visit_prob: float = _f(0.4555, "per followed live host and day", **PROB)
     arrival_trust_elasticity: float = _f(2.0, "elasticity", ge=0.0)  # arrivals rise with platform trust
     base_churn: float = _f(0.0004, "1/day", **PROB)
     cheated_churn: float = _f(0.08, "per cheated order", **PROB)
@@ -113,7 +113,7 @@ class ConsumersConfig:
 class ChoiceConfig:
     """Binary-logit purchase rule for a viewer facing the item on screen."""
 
-    intercept: float = _f(-5.3, "utility")
+    intercept: float = _f(-3.359, "utility")
     w_trust: float = _f(3.0, "utility per trust unit")
     w_quality: float = _f(2.0, "utility per quality unit")
     w_awareness: float = _f(1.0, "utility when the viewer knows the brand")
@@ -149,7 +149,7 @@ class MerchantsConfig:
 
     real_n: float = _f(1.0e6, "white-label merchants on the whole platform (platform.users users)", gt=0.0)
     n: int | None = _f(None, "simulated merchants (null: follow the resolution)", ge=1)
-    price_median: float = _f(45.0, "yuan", gt=0.0)
+    price_median: float = _f(74.43, "yuan", gt=0.0)
     price_sd: float = _f(0.6, "log-normal sd", ge=0.0)
     quality_a: float = _f(3.0, "beta a", gt=0.0)
     quality_b: float = _f(3.0, "beta b", gt=0.0)
@@ -187,7 +187,7 @@ class QualityControlConfig:
     """Inspection, anti-fraud, bans and traffic demotion."""
 
     enabled: bool = _f(True)
-    inspect_prob: float = _f(0.01, "per seller and day", **PROB)
+    inspect_prob: float = _f(0.01327, "per seller and day", **PROB)
     complaint_inspect: float = _f(0.5, "extra inspection per unit refund rate", ge=0.0)
     fraud_detect_prob: float = _f(0.6, "per inspection of a fraud ring", **PROB)
     inflation_threshold: float = _f(0.15, "quality units", ge=0.0)
@@ -207,9 +207,9 @@ class PlatformConfig:
     allocation_power: float = _f(1.0, "exponent on the ranking score", ge=0.0)
     exploration: float = _f(0.2, "share of traffic spread uniformly", **PROB)
     score_memory: float = _f(14.0, "days (EWMA horizon)", ge=1.0)
-    take_rate: float = _f(0.05, "share of GMV", **PROB)
+    take_rate: float = _f(0.009902, "share of GMV", **PROB)
     festivals: list[list[str]] = _f([["10-20", "11-11"], ["06-01", "06-18"]], "calendar windows [MM-DD, MM-DD]")
-    festival_lift: float = _f(0.0, "utility added to every purchase on a festival day", ge=-5.0, le=5.0)
+    festival_lift: float = _f(1.353, "utility added to every purchase on a festival day", ge=-5.0, le=5.0)
     quality_control: QualityControlConfig = field(default_factory=QualityControlConfig)
     guarantees: GuaranteesConfig = field(default_factory=GuaranteesConfig)
 
