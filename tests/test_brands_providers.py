@@ -14,7 +14,7 @@ from sim.config import STEPS_STAGES, make_config
 from sim.funds import Funds
 from sim.config import FundsConfig
 
-from conftest import simulate
+from conftest import REFERENCE_PARAMETERS, merge, simulate
 
 #: A market with brands and service providers doing something within a few months.
 BRANDY = {"brands": {"real_n": 6.0e5, "stage_orders": [20.0, 40.0, 80.0]}, "providers": {"real_n": 7.5e5}}  # 8 brands, 10 SPs
@@ -358,8 +358,8 @@ def test_store_hosts_leave_when_their_outside_option_beats_their_wage():
 
 # ---------------------------------------------------------------- the SP market and its funds
 #: A market whose SP sector has many agents: SPs pinned at 40 agents for 20,000 real SPs (20x the platform's).
-SP_MARKET = {"seed": 0, "burn_in": 150, "consumers": {"n": 20000, "scale": 15000.0},
-             "providers": {"real_n": 2e4, "n": 40}, "brands": {"real_n": 2e5}}
+SP_MARKET = merge(REFERENCE_PARAMETERS, {"seed": 0, "burn_in": 150, "consumers": {"n": 20000, "scale": 15000.0},
+                                         "providers": {"real_n": 2e4, "n": 40}, "brands": {"real_n": 2e5}})
 NO_FUNDS = {"cash": 0.0, "traffic": 0.0, "eco": 0.0}
 TEN_X = {"cash": {"cash": 1e9}, "eco": {"eco": 1e10}, "traffic": {"traffic": 1e12}}
 

@@ -15,7 +15,7 @@ from sim.__main__ import CONFIG_DIR, compose
 from sim.config import field_docs, to_dict
 
 GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir()
-                if p.is_dir() and p.name not in ("experiment", "sweep", "sensitivity", "calibration"))  # not model groups
+                if p.is_dir() and p.name not in ("experiment", "sweep", "sensitivity", "calibration", "ensembles"))  # not model groups
 EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
 
 

@@ -61,19 +61,17 @@ def test_a_festival_lifts_sales_only_on_its_days():
     assert on["gmv"][fest].sum() > 1.1 * off["gmv"][fest].sum()
 
 
-def test_adoption_lowers_sales_and_its_spread_grows_them():
-    """Only adopters buy: buyers start near (below: non-adopters built no trust) the adopted share of the
-    all-shopper market's and grow with the share; everyone still watches. A burn-in first: the
-    comparison is not made in the start-up ramp."""
-    base = {"days": 180, "seed": 5, "burn_in": 150}
+def test_adoption_lowers_sales_in_proportion_and_its_spread_grows_them():
+    """Only adopters buy: sales start near the adopted share of the all-shopper market and grow with the share."""
+    base = {"days": 120, "seed": 5}
     _, all_shop = simulate(**base, consumers={"adoption": {"enabled": False}})
     _, adopt = simulate(**base, consumers={"adoption": {"enabled": True, "share": 0.4, "potential": 1.0,
                                                           "p": 0.05, "q": 2.5}})
     share = adopt["shop_share"].to_numpy()
-    assert share[0] == pytest.approx(0.4, abs=0.01) and share[-1] > 0.65
+    assert share[0] == pytest.approx(0.4, abs=0.01) and share[-1] > 0.6
     assert (all_shop["shop_share"] == 1.0).all()
-    ratio = adopt["buyers"].rolling(30).sum() / all_shop["buyers"].rolling(30).sum()
-    early, late = ratio.iloc[29], ratio.iloc[-1]
-    assert 0.15 < early < 0.55  # about the adopted share, less the trust adopters have yet to build
-    assert late > early + 0.2  # buyers grow as the shopping population spreads
-    assert np.allclose(adopt["dau"], all_shop["dau"], rtol=0.1)  # non-adopters still watch
+    ratio = adopt["gmv"].rolling(20).sum() / all_shop["gmv"].rolling(20).sum()
+    early, late = ratio.iloc[19], ratio.iloc[-1]
+    assert 0.25 < early < 0.6  # about the adopted share (trust and wallets shift it a little)
+    assert late > early + 0.15  # GMV grows as the shopping population spreads
+    assert np.allclose(adopt["dau"], all_shop["dau"], rtol=0.05)  # non-adopters still watch
