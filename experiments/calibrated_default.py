@@ -34,7 +34,7 @@ START, END = "<!-- calibration-results:start (experiments/calibrated_default.py 
 
 def build(folder: Path) -> pd.DataFrame:
     """The committed table from a calibration folder's ``ensemble.csv`` and ``calibration.json``."""
-    spec = json.loads((folder / "calibration.json").read_text())
+    spec = json.loads((folder / "calibration.json").read_text())  # its targets decide the default member
     diag = json.loads((folder / "diagnostics.json").read_text())
     acc = pd.read_csv(folder / "ensemble.csv").sort_values("distance").reset_index(drop=True)
     # the default is the closest member whose mean over the acceptance seeds lies inside every required
@@ -50,7 +50,6 @@ def build(folder: Path) -> pd.DataFrame:
         table[k] = [float(f"{v:.4g}") for v in table[k]]
     table.insert(0, "member", range(len(table)))
     table.insert(4, "default", [k == 0 for k in range(len(table))])
-    table.attrs["base"] = spec["base"]
     return table
 
 

@@ -25,7 +25,18 @@ from __future__ import annotations
 import datetime
 import math
 
-from sim.config import AdoptionConfig, PlatformConfig
+from sim.config import AdoptionConfig, PlatformConfig, SimConfig
+
+
+def date_of(cfg: SimConfig, reported_day: int) -> datetime.date:
+    """The calendar date of a reported day (day 1 is ``start_date``; burn-in days are before it)."""
+    return datetime.date.fromisoformat(cfg.start_date) + datetime.timedelta(days=reported_day - 1)
+
+
+def today(cfg: SimConfig, reported_day: int) -> tuple[float, bool]:
+    """The calendar's demand on a reported day: the share of users who shop, and whether it is a festival day."""
+    return (adoption_share(cfg.consumers.adoption, (reported_day - 1) / 365.0),
+            festival_day(cfg.platform, date_of(cfg, reported_day)))
 
 
 def adoption_share(cfg: AdoptionConfig, years: float) -> float:

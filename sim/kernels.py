@@ -49,14 +49,18 @@ def alias_pick(u: np.ndarray, prob: np.ndarray, pair: np.ndarray, out: np.ndarra
         out[i] = pair[2 * col + np.int64(x >= prob[col])]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _item(u: float, r: int, n_items: np.ndarray, slate: np.ndarray, width: int) -> int:  # pragma: no cover
+    """Slate entry ``floor(u * n_items[r])`` of room ``r``'s row in the flat ``slate`` (rows ``width`` long)."""
+    return slate[np.int64(u * n_items[r]) + r * width]
+
+
 @njit(cache=True, nogil=True)
 def on_screen(u: np.ndarray, room: np.ndarray, n_items: np.ndarray, slate: np.ndarray, width: int,
               out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """The item on screen when each view enters its room: slate entry ``floor(u * n_items[room])``
-    of the room's row in the flat ``slate`` (rows ``width`` long)."""
+    """The item on screen when each view enters its room (:func:`_item`, one uniform per view)."""
     for i in range(u.size):
-        r = room[i]
-        out[i] = slate[np.int64(u[i] * n_items[r]) + r * width]
+        out[i] = _item(u[i], room[i], n_items, slate, width)
 
 
 @njit(cache=True, nogil=True)
@@ -70,7 +74,7 @@ def public_views(u: np.ndarray, slot: np.ndarray, live: np.ndarray, promoted: np
         r = live[slot[i]]
         room[i] = r
         p = promoted[i]
-        seller[i] = p if p >= 0 else slate[np.int64(u[i] * n_items[r]) + r * width]
+        seller[i] = p if p >= 0 else _item(u[i], r, n_items, slate, width)
         fund[i] = fund_boost >= 0 and source[i] == fund_boost
 
 

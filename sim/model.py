@@ -252,10 +252,7 @@ class MarketModel(mesa.Model):
         self.events = dict.fromkeys(("hosts_poached", "followers_poached", "upgrades", "stores_opened"), 0)
         self.ledger.begin_day()
         self.funds.begin_day()
-        date = self.date_of(r)
-        self.shop_share = demand.adoption_share(self.cfg.consumers.adoption,
-                                                (date - self.date_of(1)).days / 365.0)
-        self.festival = demand.festival_day(self.cfg.platform, date)
+        self.shop_share, self.festival = demand.today(self.cfg, r)
         self._arrivals(d)
         self._seller_entry(d)
         self._sp_market(d)
@@ -940,7 +937,7 @@ class MarketModel(mesa.Model):
 
     def date_of(self, reported_day: int) -> datetime.date:
         """The calendar date of a reported day (day 1 is ``start_date``; burn-in days are before it)."""
-        return datetime.date.fromisoformat(self.cfg.start_date) + datetime.timedelta(days=reported_day - 1)
+        return demand.date_of(self.cfg, reported_day)
 
     def brand_presence(self) -> float:
         """Mean over active consumers of log(1 + active brands they know)."""

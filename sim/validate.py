@@ -51,16 +51,9 @@ def brand_pattern(model: Any) -> dict[str, float]:
 
 def run_seeds(targets: TargetSet, base: dict[str, Any], seeds: int) -> tuple[pd.DataFrame, list[pd.DataFrame], list]:
     """Every target's value per seed, each seed's dated metrics, and each seed's brand pattern."""
-    import warnings
-
-    from sim.model import MarketModel
-
     values, frames, patterns = [], [], []
     for seed in range(seeds):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # resolution warnings: the report states the sizes
-            model = MarketModel(make_config(base, seed=seed))
-            model.run_for(model.cfg.days)
+        model = _simulate(base, seed)
         values.append(evaluate(targets, model))
         frames.append(dated_frame(model))
         patterns.append(brand_pattern(model))
@@ -68,16 +61,21 @@ def run_seeds(targets: TargetSet, base: dict[str, Any], seeds: int) -> tuple[pd.
     return pd.DataFrame(values), frames, patterns
 
 
-def _member_values(targets: TargetSet, config: dict[str, Any], seed: int) -> dict[str, float]:
+def _simulate(config: dict[str, Any], seed: int) -> Any:
+    """One market of ``config`` with ``seed``, run to its last day (a MarketModel)."""
     import warnings
 
     from sim.model import MarketModel
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # resolution warnings: the report states the sizes
         model = MarketModel(make_config(config, seed=seed))
         model.run_for(model.cfg.days)
-    return evaluate(targets, model)
+    return model
+
+
+def _member_values(targets: TargetSet, config: dict[str, Any], seed: int) -> dict[str, float]:
+    return evaluate(targets, _simulate(config, seed))
 
 
 def run_members(targets: TargetSet, base: dict[str, Any], members: pd.DataFrame, workers: int = 1) -> pd.DataFrame:

@@ -12,7 +12,6 @@ must agree, which ``tests/test_docking.py`` checks (MODEL.md 4.6).
 
 from __future__ import annotations
 
-import datetime
 import math
 from bisect import bisect_right
 from itertools import accumulate
@@ -171,9 +170,7 @@ class ReferenceModel(mesa.Model):
                                         "exited", "banned", "demoted", "compensation", "shipping"), 0)
         self.ledger_today = dict.fromkeys(FEN_FIELDS, 0)
         # MODEL.md 3.3.35: today's share of users who shop, and whether today is a festival day
-        date = datetime.date.fromisoformat(cfg.start_date) + datetime.timedelta(days=r - 1)
-        self.shop_share = demand.adoption_share(cfg.consumers.adoption, (r - 1) / 365.0)
-        self.festival = demand.festival_day(cfg.platform, date)
+        self.shop_share, self.festival = demand.today(cfg, r)
         self.gmv_by = dict.fromkeys(("host", "self_broadcast", "incumbent", "entrant"), 0)
         for a in (*self.sellers, *self.hosts):
             a.new_day()
