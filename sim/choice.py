@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernels
 from sim.agents.sellers import Sellers
 from sim.config import ChoiceConfig
 
@@ -61,17 +62,11 @@ def budget_gate(rng: np.random.Generator, consumer: np.ndarray, price: np.ndarra
                 wallet: np.ndarray) -> np.ndarray:
     """Which purchase intents go through: each consumer buys in random order until money runs out.
 
-    Returns a boolean mask over intents.  Vectorised as a segmented cumulative
-    sum of prices within each consumer after a random shuffle.
+    Returns a boolean mask over intents: the intents sorted by consumer and, within a consumer, by a
+    uniform (``np.lexsort``), then a running sum of prices within each consumer (one compiled pass,
+    :func:`sim.kernels.budget_pass`).
     """
     if consumer.size == 0:
         return np.zeros(0, dtype=bool)
-    order = np.lexsort((rng.random(consumer.size), consumer))
-    c, p = consumer[order], price[order]
-    csum = np.cumsum(p)
-    start = np.r_[True, c[1:] != c[:-1]]
-    base = np.maximum.accumulate(np.where(start, csum - p, 0.0))  # spend before this consumer's first intent
-    ok_sorted = (csum - base) <= wallet[c] + 1e-9
-    ok = np.empty(consumer.size, dtype=bool)
-    ok[order] = ok_sorted
-    return ok
+    r = rng.random(consumer.size)
+    return kernels.budget_pass(np.argsort(consumer, kind="stable"), consumer, price, r, wallet)

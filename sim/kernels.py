@@ -178,3 +178,144 @@ def brand_views(c: np.ndarray, s: np.ndarray, branded_seller: np.ndarray, brand_
         term[m] = brand_affinity[cj] * (1.0 if brand_seller[sj] else fa) + w_awareness * fa
         m += 1
     return idx[:m].copy(), sb[:m].copy(), term[:m].copy()
+
+
+# ------------------------------------------------------------------ sorted edge lists (sim.agents.follows)
+@njit(cache=True, nogil=True)
+def compact_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: np.ndarray, n: int,
+                  drop: np.ndarray, drop_consumer: np.ndarray, drop_host: np.ndarray) -> int:  # pragma: no cover
+    """Drop edges in place, keeping the order of the rest; returns how many are left of the first ``n``.
+
+    Edge ``i`` goes where ``drop[i]``, ``drop_consumer[consumer[i]]`` or ``drop_host[host[i]]`` is true
+    (an empty mask drops nothing; consumers and hosts beyond a mask's end are kept): the same edges, in
+    the same order, as boolean indexing with the union of the masks, in one pass over the four arrays.
+    """
+    by_edge, nc, nh = drop.size > 0, drop_consumer.size, drop_host.size
+    w = 0
+    for i in range(n):
+        ci, hi = consumer[i], host[i]
+        if (by_edge and drop[i]) or (ci < nc and drop_consumer[ci]) or (hi < nh and drop_host[hi]):
+            continue
+        if w != i:
+            key[w], trust[w], consumer[w], host[w] = key[i], trust[i], ci, hi
+        w += 1
+    return w
+
+
+@njit(cache=True, nogil=True)
+def merge_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: np.ndarray, n: int,
+                new_key: np.ndarray, new_trust: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Merge sorted ``new_key`` (none of them among the first ``n`` keys) into the sorted first ``n`` edges,
+    in place from the back (the arrays hold at least ``n + new_key.size``): ``np.insert`` at
+    ``searchsorted`` positions, without a new array; edges before the first new key do not move."""
+    i, j, w = n - 1, new_key.size - 1, n + new_key.size - 1
+    while j >= 0:
+        if i >= 0 and key[i] > new_key[j]:
+            key[w], trust[w], consumer[w], host[w] = key[i], trust[i], consumer[i], host[i]
+            i -= 1
+        else:
+            k = new_key[j]
+            key[w], trust[w] = k, new_trust[j]
+            consumer[w], host[w] = np.int32(k >> 32), np.int32(k & 0xFFFFFFFF)
+            j -= 1
+        w -= 1
+
+
+@njit(cache=True, nogil=True)
+def row_starts(consumer: np.ndarray, n_rows: int) -> np.ndarray:  # pragma: no cover - compiled
+    """CSR row pointer of edges sorted by ``consumer``: row ``c`` is ``[out[c], out[c + 1])``
+    (consumers from ``n_rows`` on are left out of the last row's end)."""
+    out = np.zeros(n_rows + 1, np.int64)
+    for i in range(consumer.size):
+        c = consumer[i]
+        if c < n_rows:
+            out[c + 1] += 1
+    for c in range(n_rows):
+        out[c + 1] += out[c]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def find_in_rows(indptr: np.ndarray, host: np.ndarray, consumer: np.ndarray, target: np.ndarray
+                 ) -> np.ndarray:  # pragma: no cover - compiled
+    """Edge index of each (consumer, target) pair, or -1: a scan of the consumer's row, which is
+    sorted by host (so the scan stops at the first host past the target)."""
+    out = np.full(consumer.size, -1, np.int64)
+    rows = indptr.size - 1
+    for i in range(consumer.size):
+        c, t = consumer[i], target[i]
+        if c < 0 or c >= rows:
+            continue
+        for e in range(indptr[c], indptr[c + 1]):
+            h = host[e]
+            if h >= t:
+                if h == t:
+                    out[i] = e
+                break
+    return out
+
+
+# ------------------------------------------------------------------ per-order updates (sim.agents.consumers)
+@njit(cache=True, nogil=True)
+def learn_brands(aware: np.ndarray, known: np.ndarray, consumer: np.ndarray, slot: np.ndarray
+                 ) -> int:  # pragma: no cover - compiled
+    """Set bit ``slot`` of each consumer's row of the ``aware`` bit matrix (entries with ``slot < 0`` are
+    skipped) and count each newly known brand once in ``known``; returns how many pairs were new."""
+    new = 0
+    for i in range(consumer.size):
+        sl = slot[i]
+        if sl < 0:
+            continue
+        c, byte, bit = consumer[i], sl >> 3, np.uint8(1 << (sl & 7))
+        if aware[c, byte] & bit:
+            continue
+        aware[c, byte] |= bit
+        known[c] += 1
+        new += 1
+    return new
+
+
+@njit(cache=True, nogil=True)
+def settle_wallets(wallet: np.ndarray, buyer: np.ndarray, paid: np.ndarray, back: np.ndarray
+                   ) -> None:  # pragma: no cover - compiled
+    """``np.subtract.at(wallet, buyer, paid)`` then ``np.add.at(wallet, buyer, back)``: the same
+    operations in the same order (two passes, so each wallet's sums round as they did)."""
+    for i in range(buyer.size):
+        wallet[buyer[i]] -= paid[i]
+    for i in range(buyer.size):
+        wallet[buyer[i]] += back[i]
+
+
+@njit(cache=True, nogil=True)
+def budget_pass(order: np.ndarray, consumer: np.ndarray, price: np.ndarray, r: np.ndarray,
+                wallet: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """:func:`sim.choice.budget_gate` after a stable sort by consumer (``order``): each consumer's intents
+    sorted by ``r`` (insertion sort, stable; a consumer has a few), which is ``np.lexsort((r, consumer))``;
+    then the running spend ``csum - base`` against the wallet, with the sums of the numpy expression
+    (one running sum over all intents, ``base`` its value before each consumer's first intent)."""
+    n = order.size
+    o = order.copy()
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and consumer[o[end]] == consumer[o[start]]:
+            end += 1
+        for a in range(start + 1, end):
+            x = o[a]
+            b = a - 1
+            while b >= start and r[o[b]] > r[x]:
+                o[b + 1] = o[b]
+                b -= 1
+            o[b + 1] = x
+        start = end
+    ok = np.empty(n, np.bool_)
+    csum = 0.0
+    base = 0.0
+    for k in range(n):
+        i = o[k]
+        p = price[i]
+        csum = p if k == 0 else csum + p
+        v = csum - p if k == 0 or consumer[i] != consumer[o[k - 1]] else 0.0
+        base = v if k == 0 else max(base, v)  # np.maximum.accumulate
+        ok[i] = (csum - base) <= wallet[consumer[i]] + 1e-9
+    return ok

@@ -501,16 +501,12 @@ class MarketModel(mesa.Model):
         branded, sb, brand_term = kernels.brand_views(  # brand views and their brand term (sim.kernels)
             c, s, kind != Kind.WHITE_LABEL, kind == Kind.BRAND, S.aware_slot[: S.n], C.aware, C.brand_affinity,
             cfg.choice.w_awareness)
-        cb = c[branded]
         self._brand_views = branded, sb  # for _learn_awareness, which drops it
         bw = cfg.choice.brand_trust_weight
         if bw > 0 and branded.size and len(self.brand_trust):  # a brand the viewer has bought: its own experience
             BT = self.brand_trust
-            has = np.zeros(C.n, bool)
-            has[BT.consumer] = True
-            look = branded[has[cb]]  # only viewers with some brand experience need the search
-            e = BT.find(c[look], S.aware_slot[s[look]])
-            known, known_trust = look[e >= 0], BT.trust[e[e >= 0]]
+            e = BT.find(c[branded], S.aware_slot[sb])
+            known, known_trust = branded[e >= 0], BT.trust[e[e >= 0]]
         # a brand's own store room sells below the list price hosts sell at
         discounted = brands.self_broadcasting(cfg.brands, S)
         store_room = (H.employer[: H.n] >= 0) & discounted.any()  # a view in a store room of a discounting brand

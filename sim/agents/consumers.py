@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernels
 from sim.blocks import blocks
 from sim.config import ConsumersConfig
 from sim.rng import Streams
@@ -136,22 +137,8 @@ class Consumers:
 
     def make_aware(self, consumer: np.ndarray, slot: np.ndarray) -> int:
         """Consumers learn brands (slot >= 0 entries); returns how many pairs were new."""
-        keep = slot >= 0
-        c, sl = consumer[keep], slot[keep]
-        new = ~self.is_aware(c, sl)
-        if not new.any():
-            return 0
-        key = np.sort((c[new].astype(np.int64) << 32) | sl[new].astype(np.int64))
-        key = key[np.r_[True, key[1:] != key[:-1]]]  # each pair once, by consumer then slot
-        who, sl = key >> 32, key & 0xFFFFFFFF
-        # bits of one consumer's byte are adjacent: OR them together, then set each (consumer, byte) once
-        cell = (who << 32) | (sl >> 3)
-        first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-        bits = np.bitwise_or.reduceat((1 << (sl & 7)).astype(np.uint8), first)
-        self.aware[who[first], sl[first] >> 3] |= bits
-        starts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
-        self.known[who[starts]] += np.diff(np.r_[starts, who.size]).astype(self.known.dtype)
-        return int(key.size)
+        return int(kernels.learn_brands(self.aware, self.known, np.asarray(consumer, np.int64),
+                                        np.asarray(slot, np.int64)))
 
     def forget_brand(self, slot: int) -> None:
         """A brand left the market: it no longer counts among the brands consumers know."""
@@ -196,9 +183,7 @@ class Consumers:
     def settle_orders(self, buyers: np.ndarray, paid: np.ndarray, refunded: np.ndarray, cheated: np.ndarray,
                       compensation: np.ndarray) -> None:
         """Wallets pay for the day's orders and get refunds and compensation back; count cheats."""
-        np.subtract.at(self.wallet, buyers, paid)
-        back = np.where(refunded, paid, 0.0) + compensation
-        np.add.at(self.wallet, buyers, back)
+        kernels.settle_wallets(self.wallet, buyers, paid, np.where(refunded, paid, 0.0) + compensation)
         np.add.at(self.cheated, buyers[cheated], 1)
 
     def view_factor(self, trust_ref: float, presence: float = 0.0, part: slice | None = None) -> np.ndarray:

@@ -4,42 +4,107 @@ Edges (consumer, host, trust-in-host) are kept sorted by the key
 ``consumer << 32 | host``, which is exactly CSR row order, so
 
 * lookups of (consumer, host) pairs are a ``searchsorted``,
-* a day's new follows are merged in O(E) with ``np.insert`` (no re-sort),
-* deletions are one boolean mask, and
+* a day's new follows are merged in one pass from the back (no re-sort),
+* deletions are one compacting pass, and
 * :meth:`to_csr` hands a ``scipy.sparse.csr_array`` to analysts at no cost.
+
+The four arrays live in buffers with spare room (grown by a quarter when full),
+and the edits are compiled passes in place (:mod:`sim.kernels`), so a day's edits
+of a graph with millions of edges neither allocate nor touch the edges before
+the first change.  ``key``, ``trust``, ``consumer`` and ``host`` are views of the
+live edges: a view taken before an edit is stale after it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy import sparse
 
+from sim import kernels
+
 _SHIFT = np.int64(32)
+_FIELDS = (("key", np.int64), ("trust", np.float64), ("consumer", np.int32), ("host", np.int32))
+_NONE = np.zeros(0, bool)
 
 
 def _keys(consumer: np.ndarray, host: np.ndarray) -> np.ndarray:
     return (consumer.astype(np.int64) << _SHIFT) | host.astype(np.int64)
 
 
+def _mask_of(ids: np.ndarray) -> np.ndarray:
+    """A boolean mask that is true at ``ids``."""
+    ids = np.asarray(ids, np.int64)
+    mask = np.zeros(int(ids.max()) + 1 if ids.size else 0, bool)
+    mask[ids] = True
+    return mask
+
+
 class FollowGraph:
     """Who follows whom, with each follower's trust in the host."""
 
     def __init__(self) -> None:
-        self.key = np.zeros(0, dtype=np.int64)
-        self.trust = np.zeros(0, dtype=np.float64)
-        # the key's two halves, kept alongside because every day reads them
-        self.consumer = np.zeros(0, dtype=np.int32)
-        self.host = np.zeros(0, dtype=np.int32)
+        self._n = 0
+        self._buf = {name: np.zeros(0, dtype) for name, dtype in _FIELDS}
+        self._rows: np.ndarray | None = None  # CSR row pointer of the current edges (built on demand)
+
+    # the live edges: views of the buffers' first ``len(self)`` entries
+    @property
+    def key(self) -> np.ndarray:
+        return self._buf["key"][: self._n]
+
+    @property
+    def trust(self) -> np.ndarray:
+        return self._buf["trust"][: self._n]
+
+    @property
+    def consumer(self) -> np.ndarray:
+        return self._buf["consumer"][: self._n]
+
+    @property
+    def host(self) -> np.ndarray:
+        return self._buf["host"][: self._n]
 
     def __len__(self) -> int:
-        return int(self.key.size)
+        return self._n
+
+    def __getstate__(self) -> dict[str, Any]:  # a checkpoint holds the live edges, not the spare room
+        return {name: getattr(self, name).copy() for name, _ in _FIELDS}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._buf = {name: np.ascontiguousarray(state[name], dtype) for name, dtype in _FIELDS}
+        self._n = int(self._buf["key"].size)
+        self._rows = None
+
+    def _reserve(self, size: int) -> None:
+        """Buffers that hold at least ``size`` edges."""
+        cap = self._buf["key"].size
+        if size <= cap:
+            return
+        cap = max(size, cap + cap // 4 + 1024)
+        for name, dtype in _FIELDS:
+            grown = np.empty(cap, dtype)
+            grown[: self._n] = self._buf[name][: self._n]
+            self._buf[name] = grown
+
+    def rows(self) -> np.ndarray:
+        """CSR row pointer by consumer: consumer ``c``'s edges are ``[rows[c], rows[c + 1])`` (for ``c``
+        up to the largest consumer with an edge)."""
+        if self._rows is None:
+            self._rows = kernels.row_starts(self.consumer, int(self.consumer[-1]) + 1 if self._n else 0)
+        return self._rows
 
     def find(self, consumer: np.ndarray, host: np.ndarray) -> np.ndarray:
         """Edge index of each (consumer, host) pair, or -1 where it does not follow."""
+        if self._rows is not None or 16 * np.size(consumer) >= self._n:  # many lookups: scan the rows
+            return kernels.find_in_rows(self.rows(), self.host, np.asarray(consumer, np.int64),
+                                        np.asarray(host, np.int64))
         k = _keys(np.asarray(consumer), np.asarray(host))
-        pos = np.searchsorted(self.key, k)
-        pos_c = np.minimum(pos, max(self.key.size - 1, 0))
-        hit = (pos < self.key.size) & (self.key[pos_c] == k) if self.key.size else np.zeros(k.size, bool)
+        key = self.key
+        pos = np.searchsorted(key, k)
+        pos_c = np.minimum(pos, max(key.size - 1, 0))
+        hit = (pos < key.size) & (key[pos_c] == k) if key.size else np.zeros(k.size, bool)
         return np.where(hit, pos, -1)
 
     def add(self, consumer: np.ndarray, host: np.ndarray, trust: np.ndarray) -> int:
@@ -50,38 +115,34 @@ class FollowGraph:
         new = self.find(k >> _SHIFT, k & np.int64(0xFFFFFFFF)) < 0
         k, t = k[new], t[new]
         if k.size:
-            pos = np.searchsorted(self.key, k)
-            self.key = np.insert(self.key, pos, k)
-            self.trust = np.insert(self.trust, pos, t)
-            self.consumer = np.insert(self.consumer, pos, (k >> _SHIFT).astype(np.int32))
-            self.host = np.insert(self.host, pos, (k & np.int64(0xFFFFFFFF)).astype(np.int32))
+            self._reserve(self._n + k.size)
+            b = self._buf
+            kernels.merge_edges(b["key"], b["trust"], b["consumer"], b["host"], self._n, k, t)
+            self._n += int(k.size)
+            self._rows = None
         return int(k.size)
+
+    def _drop(self, edges: np.ndarray = _NONE, consumers: np.ndarray = _NONE, hosts: np.ndarray = _NONE) -> int:
+        """Drop edges by edge, consumer or host mask (one compacting pass); returns how many were dropped."""
+        b, n = self._buf, self._n
+        self._n = int(kernels.compact_edges(b["key"], b["trust"], b["consumer"], b["host"], n, edges, consumers,
+                                            hosts))
+        self._rows = None
+        return n - self._n
 
     def remove(self, mask: np.ndarray) -> int:
         """Drop the edges where ``mask`` is true; returns how many were dropped."""
-        n = int(np.count_nonzero(mask))
-        if n:
-            keep = ~mask
-            self.key, self.trust = self.key[keep], self.trust[keep]
-            self.consumer, self.host = self.consumer[keep], self.host[keep]
-        return n
+        return self._drop(edges=np.asarray(mask, bool)) if np.any(mask) else 0
 
     def remove_consumers(self, consumers: np.ndarray) -> int:
         """Drop every edge of the given consumers (churn)."""
-        if not len(consumers) or not self.key.size:
+        if not len(consumers) or not self._n:
             return 0
-        lo = np.searchsorted(self.key, np.asarray(consumers, np.int64) << _SHIFT)
-        hi = np.searchsorted(self.key, (np.asarray(consumers, np.int64) + 1) << _SHIFT)
-        # mark [lo, hi) ranges with a difference array: O(E + k), no Python loop
-        diff = np.zeros(self.key.size + 1, dtype=np.int64)
-        np.add.at(diff, lo, 1)
-        np.add.at(diff, hi, -1)
-        mask = np.cumsum(diff[:-1]) > 0
-        return self.remove(mask)
+        return self._drop(consumers=_mask_of(consumers))
 
     def remove_hosts(self, hosts_mask: np.ndarray) -> int:
         """Drop every edge to hosts where ``hosts_mask`` is true (host left the market)."""
-        return self.remove(hosts_mask[self.host])
+        return self._drop(hosts=np.asarray(hosts_mask, bool)) if self._n and np.any(hosts_mask) else 0
 
     def followers(self, n_hosts: int) -> np.ndarray:
         """Follower count of each host."""
@@ -93,5 +154,7 @@ class FollowGraph:
 
     def to_csr(self, n_consumers: int, n_hosts: int) -> sparse.csr_array:
         """The follow matrix (consumers x hosts) with trust-in-host as values."""
-        indptr = np.searchsorted(self.key, np.arange(n_consumers + 1, dtype=np.int64) << _SHIFT)
-        return sparse.csr_array((self.trust.copy(), self.host, indptr), shape=(n_consumers, n_hosts))
+        rows = self.rows()
+        indptr = np.full(n_consumers + 1, self._n, np.int64)
+        indptr[: min(rows.size, n_consumers + 1)] = rows[: n_consumers + 1]
+        return sparse.csr_array((self.trust.copy(), self.host.copy(), indptr), shape=(n_consumers, n_hosts))
