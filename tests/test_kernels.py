@@ -120,3 +120,99 @@ def test_brand_views_read_the_awareness_bits(rng):
     expected = affinity[c] * np.where(brand_seller[sb], 1.0, knows) + 0.7 * knows
     assert np.array_equal(term, expected)
     assert knows.any() and not knows.all()
+
+
+# ------------------------------------------------------------------ graph edits and per-order updates
+def _graph(rng, n=4000, consumers=900, hosts=40):
+    from sim.agents.follows import FollowGraph
+
+    g = FollowGraph()
+    g.add(rng.integers(0, consumers, n), rng.integers(0, hosts, n), rng.random(n))
+    return g
+
+
+def test_graph_edits_equal_sorted_array_operations(rng):
+    """Merge, compaction and row lookups give what np.insert, boolean indexing and searchsorted give."""
+    g = _graph(rng)
+    key, trust = g.key.copy(), g.trust.copy()
+    for day in range(30):  # many small edits through the spare room and its growth
+        c, h, t = rng.integers(0, 1000, 300), rng.integers(0, 45, 300), rng.random(300)
+        k = (c.astype(np.int64) << 32) | h
+        k, first = np.unique(k, return_index=True)
+        new = ~np.isin(k, key)
+        pos = np.searchsorted(key, k[new])
+        key, trust = np.insert(key, pos, k[new]), np.insert(trust, pos, t[first][new])
+        assert g.add(c, h, t) == int(new.sum())
+        drop = rng.random(key.size) < 0.02
+        gone = rng.choice(1000, 5, replace=False)
+        closed = np.zeros(45, bool)
+        closed[rng.integers(0, 45)] = day % 7 == 0
+        g.remove(drop)
+        keep = ~drop
+        key, trust = key[keep], trust[keep]
+        g.remove_consumers(gone)
+        keep = ~np.isin(key >> 32, gone)
+        key, trust = key[keep], trust[keep]
+        g.remove_hosts(closed)
+        keep = ~closed[key & 0xFFFFFFFF]
+        key, trust = key[keep], trust[keep]
+        assert np.array_equal(g.key, key) and np.array_equal(g.trust, trust)
+        assert np.array_equal(g.consumer, key >> 32) and np.array_equal(g.host, key & 0xFFFFFFFF)
+    qc, qh = rng.integers(0, 1100, 50_000), rng.integers(0, 50, 50_000)  # some beyond every row
+    expected = np.searchsorted(key, (qc.astype(np.int64) << 32) | qh)
+    expected = np.where((expected < key.size) & (key[np.minimum(expected, key.size - 1)] == ((qc << 32) | qh)),
+                        expected, -1)
+    assert np.array_equal(g.find(qc, qh), expected)  # many queries: the row scan
+    assert np.array_equal(g.find(qc[:10], qh[:10]), expected[:10])  # few: searchsorted (rows cached: scan)
+    g._rows = None
+    assert np.array_equal(g.find(qc[:10], qh[:10]), expected[:10])
+    assert np.array_equal(np.diff(g.rows()), np.bincount(key >> 32))
+
+
+def test_graph_checkpoint_keeps_the_edges_not_the_spare_room(rng):
+    import pickle
+
+    g = _graph(rng)
+    g.remove(rng.random(len(g)) < 0.5)
+    h = pickle.loads(pickle.dumps(g))
+    assert len(h) == len(g) and np.array_equal(h.key, g.key) and np.array_equal(h.trust, g.trust)
+    assert h._buf["key"].size == len(g)  # the spare room is not saved
+    assert h.add(np.array([5000]), np.array([1]), np.array([0.5])) == 1 and h.key[-1] == (5000 << 32) | 1
+
+
+def test_learn_brands_sets_bits_and_counts_new_pairs_once(rng):
+    aware, known = np.zeros((50, 2), np.uint8), np.zeros(50, np.int32)
+    c, slot = rng.integers(0, 50, 400), rng.integers(-1, 16, 400)
+    new = kernels.learn_brands(aware, known, c, slot)
+    pairs = {(int(a), int(b)) for a, b in zip(c, slot) if b >= 0}
+    assert new == len(pairs)
+    bits = np.unpackbits(aware, axis=1, bitorder="little")
+    assert {(int(a), int(b)) for a, b in zip(*np.nonzero(bits))} == pairs
+    assert np.array_equal(known, bits.sum(axis=1))
+    assert kernels.learn_brands(aware, known, c, slot) == 0
+
+
+def test_settle_wallets_is_ufunc_at(rng):
+    wallet = rng.gamma(2.0, 50.0, 300)
+    buyer, paid, back = rng.integers(0, 300, 5000), np.round(rng.gamma(2, 30, 5000), 2), rng.random(5000)
+    expected = wallet.copy()
+    np.subtract.at(expected, buyer, paid)
+    np.add.at(expected, buyer, back)
+    kernels.settle_wallets(wallet, buyer, paid, back)
+    assert np.array_equal(wallet, expected)
+
+
+def test_budget_gate_is_the_lexsort_running_sum(rng):
+    from sim.choice import budget_gate
+
+    for t in range(20):
+        n = int(rng.integers(1, 4000))
+        c = rng.integers(0, max(2, n // 3), n)
+        price, wallet = np.round(rng.gamma(2, 30, n), 2), rng.gamma(2, 60, c.max() + 1)
+        order = np.lexsort((np.random.default_rng(t).random(n), c))
+        cs, p = c[order], price[order]
+        csum = np.cumsum(p)
+        base = np.maximum.accumulate(np.where(np.r_[True, cs[1:] != cs[:-1]], csum - p, 0.0))
+        expected = np.empty(n, bool)
+        expected[order] = (csum - base) <= wallet[cs] + 1e-9
+        assert np.array_equal(budget_gate(np.random.default_rng(t), c, price, wallet), expected)
