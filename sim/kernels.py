@@ -182,76 +182,81 @@ def brand_views(c: np.ndarray, s: np.ndarray, branded_seller: np.ndarray, brand_
 
 # ------------------------------------------------------------------ sorted edge lists (sim.agents.follows)
 @njit(cache=True, nogil=True)
-def compact_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: np.ndarray, n: int,
-                  drop: np.ndarray, drop_consumer: np.ndarray, drop_host: np.ndarray) -> int:  # pragma: no cover
-    """Drop edges in place, keeping the order of the rest; returns how many are left of the first ``n``.
+def edit_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: np.ndarray, n: int,
+               out_key: np.ndarray, out_trust: np.ndarray, out_consumer: np.ndarray, out_host: np.ndarray,
+               drop: np.ndarray, new_key: np.ndarray, new_trust: np.ndarray, drop_consumer: np.ndarray,
+               drop_host: np.ndarray) -> tuple[int, int]:  # pragma: no cover - compiled
+    """A day's edits of a sorted edge list in one pass, written to the ``out_`` arrays (which hold at least
+    ``n + new_key.size``); returns (edges written, new keys added).
 
-    Edge ``i`` goes where ``drop[i]``, ``drop_consumer[consumer[i]]`` or ``drop_host[host[i]]`` is true
-    (an empty mask drops nothing; consumers and hosts beyond a mask's end are kept): the same edges, in
-    the same order, as boolean indexing with the union of the masks, in one pass over the four arrays.
+    In order: the first ``n`` edges lose those where ``drop`` is true (empty: none); the sorted, unique
+    ``new_key`` (with ``new_trust``) are added where no edge that is left has the key (a dropped edge's
+    key comes back as new); then every edge of a consumer in ``drop_consumer`` or to a host in
+    ``drop_host`` goes (empty masks drop nothing; ids beyond a mask's end are kept).  The added count
+    is taken before that last step.  The result is what boolean indexing, ``np.insert`` at
+    ``searchsorted`` positions and boolean indexing again give, in the same order.
     """
     by_edge, nc, nh = drop.size > 0, drop_consumer.size, drop_host.size
-    w = 0
-    for i in range(n):
-        ci, hi = consumer[i], host[i]
-        if (by_edge and drop[i]) or (ci < nc and drop_consumer[ci]) or (hi < nh and drop_host[hi]):
+    i, j, w, added = 0, 0, 0, 0
+    while i < n or j < new_key.size:
+        if i < n and by_edge and drop[i]:
+            i += 1
             continue
-        if w != i:
-            key[w], trust[w], consumer[w], host[w] = key[i], trust[i], ci, hi
-        w += 1
-    return w
-
-
-@njit(cache=True, nogil=True)
-def merge_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: np.ndarray, n: int,
-                new_key: np.ndarray, new_trust: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Merge sorted ``new_key`` (none of them among the first ``n`` keys) into the sorted first ``n`` edges,
-    in place from the back (the arrays hold at least ``n + new_key.size``): ``np.insert`` at
-    ``searchsorted`` positions, without a new array; edges before the first new key do not move."""
-    i, j, w = n - 1, new_key.size - 1, n + new_key.size - 1
-    while j >= 0:
-        if i >= 0 and key[i] > new_key[j]:
-            key[w], trust[w], consumer[w], host[w] = key[i], trust[i], consumer[i], host[i]
-            i -= 1
-        else:
+        if j < new_key.size and (i >= n or new_key[j] <= key[i]):
             k = new_key[j]
-            key[w], trust[w] = k, new_trust[j]
-            consumer[w], host[w] = np.int32(k >> 32), np.int32(k & 0xFFFFFFFF)
-            j -= 1
-        w -= 1
-
-
-@njit(cache=True, nogil=True)
-def row_starts(consumer: np.ndarray, n_rows: int) -> np.ndarray:  # pragma: no cover - compiled
-    """CSR row pointer of edges sorted by ``consumer``: row ``c`` is ``[out[c], out[c + 1])``
-    (consumers from ``n_rows`` on are left out of the last row's end)."""
-    out = np.zeros(n_rows + 1, np.int64)
-    for i in range(consumer.size):
-        c = consumer[i]
-        if c < n_rows:
-            out[c + 1] += 1
-    for c in range(n_rows):
-        out[c + 1] += out[c]
-    return out
-
-
-@njit(cache=True, nogil=True)
-def find_in_rows(indptr: np.ndarray, host: np.ndarray, consumer: np.ndarray, target: np.ndarray
-                 ) -> np.ndarray:  # pragma: no cover - compiled
-    """Edge index of each (consumer, target) pair, or -1: a scan of the consumer's row, which is
-    sorted by host (so the scan stops at the first host past the target)."""
-    out = np.full(consumer.size, -1, np.int64)
-    rows = indptr.size - 1
-    for i in range(consumer.size):
-        c, t = consumer[i], target[i]
-        if c < 0 or c >= rows:
+            j += 1
+            if i < n and key[i] == k:  # an edge that is left keeps its trust: the new key is not added
+                continue
+            added += 1
+            c, h, t = np.int32(k >> 32), np.int32(k & 0xFFFFFFFF), new_trust[j - 1]
+        else:
+            k, t, c, h = key[i], trust[i], consumer[i], host[i]
+            i += 1
+        if (c < nc and drop_consumer[c]) or (h < nh and drop_host[h]):
             continue
-        for e in range(indptr[c], indptr[c + 1]):
-            h = host[e]
-            if h >= t:
-                if h == t:
-                    out[i] = e
-                break
+        out_key[w], out_trust[w], out_consumer[w], out_host[w] = k, t, c, h
+        w += 1
+    return w, added
+
+
+@njit(cache=True, nogil=True)
+def find_sorted(key: np.ndarray, query: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Index of each ``query`` in the sorted, unique ``key``, or -1: ``searchsorted`` and a match test.
+
+    Each search gallops from the previous answer, forward or backward (a day's lookups come in runs
+    sorted by consumer, with a consumer's few brands in any order, so most steps are short and touch
+    memory in order), then bisects the bracket it found.
+    """
+    n = key.size
+    out = np.empty(query.size, np.int64)
+    at = 0  # the previous answer: key[at - 1] < previous query <= key[at]
+    for i in range(query.size):
+        q = query[i]
+        if at < n and key[at] < q:  # forward: find hi with key[hi] >= q, keeping key[lo - 1] < q
+            lo, step = at + 1, 1
+            hi = lo
+            while hi < n and key[hi] < q:
+                lo = hi + 1
+                hi += step
+                step *= 2
+            hi = min(hi, n)
+        else:  # backward: find lo with key[lo - 1] < q, keeping key[hi] >= q (or hi = n)
+            hi, step = at, 1
+            lo = hi
+            while lo > 0 and key[lo - 1] >= q:
+                hi = lo - 1
+                lo -= step
+                step *= 2
+                if lo < 0:
+                    lo = 0
+        while lo < hi:  # the lower bound lies in [lo, hi]
+            mid = (lo + hi) >> 1
+            if key[mid] < q:
+                lo = mid + 1
+            else:
+                hi = mid
+        at = lo
+        out[i] = lo if lo < n and key[lo] == q else -1
     return out
 
 

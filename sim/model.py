@@ -624,13 +624,6 @@ class MarketModel(mesa.Model):
         e = o["edge"]
         pe = e >= 0
         self._learn_from_orders(F.trust, e[pe], cheated[pe], log_keep[pe], tc.gain)
-        # brand trust: a branded order starts the buyer's trust in the brand at its platform trust, then teaches it
-        slot = S.aware_slot[o["seller"]]
-        b = slot >= 0
-        if b.any():
-            BT = self.brand_trust
-            BT.add(oc[b], slot[b], C.trust[oc[b]])
-            self._learn_from_orders(BT.trust, BT.find(oc[b], slot[b]), cheated[b], log_keep[b], tc.gain)
         # follows: satisfied public-domain buyers may follow the room; cheated followers may leave
         rng = self.streams.get("follow", d)
         u = rng.random((2, oc.size))
@@ -642,17 +635,26 @@ class MarketModel(mesa.Model):
             rd = self.streams.get("follow.decay", d)
             lapse = rd.choice(len(F), size=int(rd.binomial(len(F), cfg.consumers.follow_decay)), replace=False)
             unfollow[lapse] = True
-        F.remove(unfollow)
-        self.events["follows"] = F.add(oc[pub_good], o["room"][pub_good],
-                                       np.minimum(1.0, C.trust[oc[pub_good]] * cfg.consumers.host_trust_init_mean
-                                                  / self.trust_ref))
         self.events["unfollows"] = int(unfollow.sum())
-        # churn
+        # churn; the consumers who leave take their follows and brand experience with them
         cheated_today = np.bincount(oc[cheated], minlength=n)
         gone, self.expected_churn = C.churn(self.streams.get("churn", d), cheated_today, d)
-        F.remove_consumers(gone)
-        self.brand_trust.remove_consumers(gone)
         self.events["churned"] = gone.size
+        # the day's follow-graph edits in one pass (sim.agents.follows): lapses, new follows, churn
+        self.events["follows"] = F.edit(drop=unfollow, consumer=oc[pub_good], host=o["room"][pub_good],
+                                        trust=np.minimum(1.0, C.trust[oc[pub_good]]
+                                                         * cfg.consumers.host_trust_init_mean / self.trust_ref),
+                                        drop_consumers=gone)
+        # brand trust: a branded order starts the buyer's trust in the brand at its platform trust, then teaches
+        # it (the brand trust of buyers who left today is gone with them)
+        slot = S.aware_slot[o["seller"]]
+        b = slot >= 0
+        if b.any() or (gone.size and len(self.brand_trust)):
+            BT = self.brand_trust
+            BT.edit(consumer=oc[b], host=slot[b], trust=C.trust[oc[b]], drop_consumers=gone)
+            at = BT.find(oc[b], slot[b])
+            stays = at >= 0
+            self._learn_from_orders(BT.trust, at[stays], cheated[b][stays], log_keep[b][stays], tc.gain)
 
     def _learn_awareness(self, d: int, v: dict[str, np.ndarray], o: dict[str, np.ndarray]) -> None:
         """Viewers may learn a brand they saw; buyers learn it."""

@@ -3,16 +3,15 @@
 Edges (consumer, host, trust-in-host) are kept sorted by the key
 ``consumer << 32 | host``, which is exactly CSR row order, so
 
-* lookups of (consumer, host) pairs are a ``searchsorted``,
-* a day's new follows are merged in one pass from the back (no re-sort),
-* deletions are one compacting pass, and
+* lookups of (consumer, host) pairs are a search of the sorted keys,
+* a day's removals and new follows are one merging pass (no re-sort), and
 * :meth:`to_csr` hands a ``scipy.sparse.csr_array`` to analysts at no cost.
 
-The four arrays live in buffers with spare room (grown by a quarter when full),
-and the edits are compiled passes in place (:mod:`sim.kernels`), so a day's edits
-of a graph with millions of edges neither allocate nor touch the edges before
-the first change.  ``key``, ``trust``, ``consumer`` and ``host`` are views of the
-live edges: a view taken before an edit is stale after it.
+The four arrays live in two sets of buffers with spare room (grown by a quarter
+when full): an edit (:func:`sim.kernels.edit_edges`, compiled) reads one set and
+writes the other, so a day's edits of a graph with millions of edges are one
+pass that allocates nothing.  ``key``, ``trust``, ``consumer`` and ``host`` are
+views of the live edges: a view taken before an edit is stale after it.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from sim import kernels
 _SHIFT = np.int64(32)
 _FIELDS = (("key", np.int64), ("trust", np.float64), ("consumer", np.int32), ("host", np.int32))
 _NONE = np.zeros(0, bool)
+_NO_KEYS, _NO_TRUST = np.zeros(0, np.int64), np.zeros(0, np.float64)
 
 
 def _keys(consumer: np.ndarray, host: np.ndarray) -> np.ndarray:
@@ -46,8 +46,7 @@ class FollowGraph:
 
     def __init__(self) -> None:
         self._n = 0
-        self._buf = {name: np.zeros(0, dtype) for name, dtype in _FIELDS}
-        self._rows: np.ndarray | None = None  # CSR row pointer of the current edges (built on demand)
+        self._buf = self._spare = {name: np.zeros(0, dtype) for name, dtype in _FIELDS}
 
     # the live edges: views of the buffers' first ``len(self)`` entries
     @property
@@ -73,76 +72,64 @@ class FollowGraph:
         return {name: getattr(self, name).copy() for name, _ in _FIELDS}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._buf = {name: np.ascontiguousarray(state[name], dtype) for name, dtype in _FIELDS}
-        self._n = int(self._buf["key"].size)
-        self._rows = None
-
-    def _reserve(self, size: int) -> None:
-        """Buffers that hold at least ``size`` edges."""
-        cap = self._buf["key"].size
-        if size <= cap:
-            return
-        cap = max(size, cap + cap // 4 + 1024)
-        for name, dtype in _FIELDS:
-            grown = np.empty(cap, dtype)
-            grown[: self._n] = self._buf[name][: self._n]
-            self._buf[name] = grown
-
-    def rows(self) -> np.ndarray:
-        """CSR row pointer by consumer: consumer ``c``'s edges are ``[rows[c], rows[c + 1])`` (for ``c``
-        up to the largest consumer with an edge)."""
-        if self._rows is None:
-            self._rows = kernels.row_starts(self.consumer, int(self.consumer[-1]) + 1 if self._n else 0)
-        return self._rows
+        self._n = n = int(state["key"].size)
+        cap = n + n // 4 + 1024
+        self._buf, self._spare = ({name: np.empty(cap, dtype) for name, dtype in _FIELDS} for _ in range(2))
+        for name, _ in _FIELDS:
+            self._buf[name][:n] = state[name]
 
     def find(self, consumer: np.ndarray, host: np.ndarray) -> np.ndarray:
         """Edge index of each (consumer, host) pair, or -1 where it does not follow."""
-        if self._rows is not None or 16 * np.size(consumer) >= self._n:  # many lookups: scan the rows
-            return kernels.find_in_rows(self.rows(), self.host, np.asarray(consumer, np.int64),
-                                        np.asarray(host, np.int64))
-        k = _keys(np.asarray(consumer), np.asarray(host))
-        key = self.key
-        pos = np.searchsorted(key, k)
-        pos_c = np.minimum(pos, max(key.size - 1, 0))
-        hit = (pos < key.size) & (key[pos_c] == k) if key.size else np.zeros(k.size, bool)
-        return np.where(hit, pos, -1)
+        return kernels.find_sorted(self.key, _keys(np.asarray(consumer), np.asarray(host)))
+
+    def edit(self, drop: np.ndarray | None = None, consumer: np.ndarray | None = None,
+             host: np.ndarray | None = None, trust: np.ndarray | None = None,
+             drop_consumers: np.ndarray | None = None, drop_hosts: np.ndarray | None = None) -> int:
+        """One pass of edits, in this order: drop the edges where ``drop`` is true; add the follows
+        (``consumer``, ``host``, ``trust``; duplicates keep their first trust, pairs that already
+        follow are ignored); drop every edge of ``drop_consumers`` (ids) and to hosts where the mask
+        ``drop_hosts`` is true.  Returns how many follows were new (before the last step)."""
+        if consumer is not None and np.size(consumer):
+            k, first = np.unique(_keys(np.asarray(consumer), np.asarray(host)), return_index=True)
+            t = np.asarray(trust, dtype=np.float64)[first]
+        else:
+            k, t = _NO_KEYS, _NO_TRUST
+        drop = _NONE if drop is None or not np.any(drop) else np.asarray(drop, bool)
+        gone = _NONE if drop_consumers is None or not np.size(drop_consumers) else _mask_of(drop_consumers)
+        closed = _NONE if drop_hosts is None or not np.any(drop_hosts) else np.asarray(drop_hosts, bool)
+        if not (k.size or drop.size or gone.size or closed.size) or not (self._n or k.size):
+            return 0
+        size = self._n + k.size
+        if self._spare["key"].size < size:  # grow the buffer written to; the other grows on its turn
+            cap = max(size, self._buf["key"].size + self._buf["key"].size // 4 + 1024)
+            self._spare = {name: np.empty(cap, dtype) for name, dtype in _FIELDS}
+        a, b = self._buf, self._spare
+        n, added = kernels.edit_edges(a["key"], a["trust"], a["consumer"], a["host"], self._n, b["key"], b["trust"],
+                                      b["consumer"], b["host"], drop, k, t, gone, closed)
+        self._buf, self._spare, self._n = b, a, int(n)
+        return int(added)
 
     def add(self, consumer: np.ndarray, host: np.ndarray, trust: np.ndarray) -> int:
         """Add follows (duplicates and existing edges are ignored); returns how many were new."""
-        k = _keys(np.asarray(consumer), np.asarray(host))
-        k, first = np.unique(k, return_index=True)
-        t = np.asarray(trust, dtype=np.float64)[first]
-        new = self.find(k >> _SHIFT, k & np.int64(0xFFFFFFFF)) < 0
-        k, t = k[new], t[new]
-        if k.size:
-            self._reserve(self._n + k.size)
-            b = self._buf
-            kernels.merge_edges(b["key"], b["trust"], b["consumer"], b["host"], self._n, k, t)
-            self._n += int(k.size)
-            self._rows = None
-        return int(k.size)
-
-    def _drop(self, edges: np.ndarray = _NONE, consumers: np.ndarray = _NONE, hosts: np.ndarray = _NONE) -> int:
-        """Drop edges by edge, consumer or host mask (one compacting pass); returns how many were dropped."""
-        b, n = self._buf, self._n
-        self._n = int(kernels.compact_edges(b["key"], b["trust"], b["consumer"], b["host"], n, edges, consumers,
-                                            hosts))
-        self._rows = None
-        return n - self._n
+        return self.edit(consumer=consumer, host=host, trust=trust)
 
     def remove(self, mask: np.ndarray) -> int:
         """Drop the edges where ``mask`` is true; returns how many were dropped."""
-        return self._drop(edges=np.asarray(mask, bool)) if np.any(mask) else 0
+        n = self._n
+        self.edit(drop=mask)
+        return n - self._n
 
     def remove_consumers(self, consumers: np.ndarray) -> int:
         """Drop every edge of the given consumers (churn)."""
-        if not len(consumers) or not self._n:
-            return 0
-        return self._drop(consumers=_mask_of(consumers))
+        n = self._n
+        self.edit(drop_consumers=consumers)
+        return n - self._n
 
     def remove_hosts(self, hosts_mask: np.ndarray) -> int:
         """Drop every edge to hosts where ``hosts_mask`` is true (host left the market)."""
-        return self._drop(hosts=np.asarray(hosts_mask, bool)) if self._n and np.any(hosts_mask) else 0
+        n = self._n
+        self.edit(drop_hosts=hosts_mask)
+        return n - self._n
 
     def followers(self, n_hosts: int) -> np.ndarray:
         """Follower count of each host."""
@@ -154,7 +141,5 @@ class FollowGraph:
 
     def to_csr(self, n_consumers: int, n_hosts: int) -> sparse.csr_array:
         """The follow matrix (consumers x hosts) with trust-in-host as values."""
-        rows = self.rows()
-        indptr = np.full(n_consumers + 1, self._n, np.int64)
-        indptr[: min(rows.size, n_consumers + 1)] = rows[: n_consumers + 1]
+        indptr = np.searchsorted(self.key, np.arange(n_consumers + 1, dtype=np.int64) << _SHIFT)
         return sparse.csr_array((self.trust.copy(), self.host.copy(), indptr), shape=(n_consumers, n_hosts))
