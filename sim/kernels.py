@@ -7,8 +7,11 @@ without fast-math (no reassociation, no fused multiply-add), so their results
 are the bits the numpy expressions in their docstrings give.  Random numbers are
 never drawn here: callers draw uniforms from the run's numpy Generators (one
 stream per purpose, :mod:`sim.rng`) and pass them in, so every stream is the
-same whatever the compiler does.  The kernels are single-threaded: results do
-not depend on the number of threads.
+same whatever the compiler does.  The largest passes run in chunks of
+consecutive views on ``THREADS`` threads (the compiled code releases the GIL):
+every element is computed as in one pass and the chunks' outputs are
+concatenated in order, so the results do not depend on the number of threads
+(``tests/test_kernels.py`` and ``tests/test_determinism.py`` check it).
 
 Compiled functions are cached on disk (``cache=True``) so a new process loads
 them instead of compiling again.
@@ -16,37 +19,85 @@ them instead of compiling again.
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 from numba import njit
 
+#: threads for the chunked passes: ``LIVESIM_THREADS``, else up to 2 (the benchmark machine's cores);
+#: worker processes of a parallel sweep use 1 (sim.parallel).  Results do not depend on it.
+THREADS = max(1, int(os.environ.get("LIVESIM_THREADS", min(2, os.cpu_count() or 1))))
+MIN_CHUNK = 1 << 16  # below this many elements a chunk is not worth a thread
 
-@njit(cache=True, nogil=True)
-def repeat_index(counts: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """``np.repeat(np.arange(counts.size), counts)``: each index ``counts[i]`` times."""
-    total = 0
-    for i in range(counts.size):
-        total += counts[i]
-    out = np.empty(total, np.int64)
-    k = 0
-    for i in range(counts.size):
-        for _ in range(counts[i]):
-            out[k] = i
-            k += 1
+
+def chunks(n: int) -> list[tuple[int, int]]:
+    """``range(n)`` cut into up to ``THREADS`` consecutive (start, stop) chunks of at least ``MIN_CHUNK``."""
+    parts = max(1, min(THREADS, n // MIN_CHUNK))
+    edges = [n * k // parts for k in range(parts + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def run_chunks(fn: Callable[..., Any], jobs: Sequence[tuple]) -> list[Any]:
+    """``[fn(*job) for job in jobs]``, the jobs on threads of their own (compiled ``nogil`` kernels run
+    at once); the first runs on the calling thread.  Threads live for the call only, so nothing is
+    left running across a ``fork``."""
+    out: list[Any] = [None] * len(jobs)
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            out[k] = fn(*jobs[k])
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(1, len(jobs))]
+    for t in threads:
+        t.start()
+    work(0)
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
     return out
 
 
 @njit(cache=True, nogil=True)
-def alias_pick(u: np.ndarray, prob: np.ndarray, pair: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
-    """Walker alias draws from uniforms ``u``: column ``floor(u K)``, kept if the fractional part is below
+def _repeat_index(counts: np.ndarray, i0: int, i1: int, k: int, out: np.ndarray) -> None:  # pragma: no cover
+    """Indices ``i0 <= i < i1``, each ``counts[i]`` times, into ``out`` from position ``k``."""
+    for i in range(i0, i1):
+        for _ in range(counts[i]):
+            out[k] = i
+            k += 1
+
+
+def repeat_index(counts: np.ndarray) -> np.ndarray:
+    """``np.repeat(np.arange(counts.size), counts)``: each index ``counts[i]`` times (chunks on threads)."""
+    ends = np.cumsum(counts)
+    out = np.empty(int(ends[-1]) if counts.size else 0, np.int64)
+    run_chunks(_repeat_index, [(counts, i0, i1, int(ends[i0 - 1]) if i0 else 0, out) for i0, i1 in chunks(counts.size)])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _alias_pick(i0: int, i1: int, u: np.ndarray, prob: np.ndarray, pair: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    """Walker alias draws ``i0 <= i < i1`` from uniforms ``u``: column ``floor(u K)``, kept if the fractional part is below
     ``prob[column]``, otherwise its alias (the fractional part of ``u K`` is itself uniform).  ``pair``
     holds (column, its alias) side by side, so the choice is an index, not a branch the CPU mispredicts
     half the time."""
     k = prob.size
-    for i in range(u.size):
+    for i in range(i0, i1):
         x = u[i] * k
         col = np.int64(x)
         x -= col
         out[i] = pair[2 * col + np.int64(x >= prob[col])]
+
+
+def alias_pick(u: np.ndarray, prob: np.ndarray, pair: np.ndarray, out: np.ndarray) -> None:
+    """Walker alias draws from uniforms ``u`` into ``out`` (:func:`_alias_pick`, chunks on threads)."""
+    run_chunks(_alias_pick, [(i0, i1, u, prob, pair, out) for i0, i1 in chunks(u.size)])
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -64,13 +115,13 @@ def on_screen(u: np.ndarray, room: np.ndarray, n_items: np.ndarray, slate: np.nd
 
 
 @njit(cache=True, nogil=True)
-def public_views(u: np.ndarray, slot: np.ndarray, live: np.ndarray, promoted: np.ndarray, source: np.ndarray,
+def _public_views(i0: int, i1: int, u: np.ndarray, slot: np.ndarray, live: np.ndarray, promoted: np.ndarray, source: np.ndarray,
                  fund_boost: int, n_items: np.ndarray, slate: np.ndarray, width: int, room: np.ndarray,
                  seller: np.ndarray, fund: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Public impressions: the room (``live[slot]``), the item on screen (:func:`on_screen`), replaced by
+    """Public impressions ``i0 <= i < i1``: the room (``live[slot]``), the item on screen (:func:`on_screen`), replaced by
     the promoted item where a boost promoted one, and whether the traffic fund (boost ``fund_boost``;
     -1: none today) served the impression."""
-    for i in range(u.size):
+    for i in range(i0, i1):
         r = live[slot[i]]
         room[i] = r
         p = promoted[i]
@@ -78,15 +129,28 @@ def public_views(u: np.ndarray, slot: np.ndarray, live: np.ndarray, promoted: np
         fund[i] = fund_boost >= 0 and source[i] == fund_boost
 
 
+def public_views(u: np.ndarray, slot: np.ndarray, live: np.ndarray, promoted: np.ndarray, source: np.ndarray,
+                 fund_boost: int, n_items: np.ndarray, slate: np.ndarray, width: int, room: np.ndarray,
+                 seller: np.ndarray, fund: np.ndarray) -> None:
+    """Room, item on screen and traffic-fund flag of each public impression (:func:`_public_views`), in
+    chunks on threads."""
+    rest = (u, slot, live, promoted, source, fund_boost, n_items, slate, width, room, seller, fund)
+    run_chunks(_public_views, [(i0, i1, *rest) for i0, i1 in chunks(u.size)])
+
+
 @njit(cache=True, nogil=True)
-def purchase_candidates(draw: np.ndarray, c: np.ndarray, s: np.ndarray, h: np.ndarray, n_priv: int,
+def _purchase_candidates(j0: int, j1: int, kb: int, kk: int, draw: np.ndarray, c: np.ndarray, s: np.ndarray, h: np.ndarray, n_priv: int,
                         host_trust: np.ndarray, w_host: float, known: np.ndarray, known_trust: np.ndarray,
                         w_brand: float, branded: np.ndarray, brand_term: np.ndarray, trust: np.ndarray,
                         segment: np.ndarray, price_sens: np.ndarray, table: np.ndarray, width: int,
                         store_room: np.ndarray, discounted: np.ndarray, room_term: np.ndarray,
                         log_price: np.ndarray, const: float, w_trust: float
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
-    """The views whose purchase draw can fall below ``P(buy) = 1 / (1 + exp(-U))`` (:mod:`sim.choice`),
+    """Views ``j0 <= j < j1`` of :func:`purchase_candidates` (``kb``, ``kk``: the first entries of
+    ``branded`` and ``known`` at or after ``j0``; ``branded`` ends in the sentinel ``c.size`` and
+    ``brand_term`` in a 0).
+
+    The views whose purchase draw can fall below ``P(buy) = 1 / (1 + exp(-U))`` (:mod:`sim.choice`),
     with their utility ``U``, the trust behind them and whether they are a store sale.
 
     ``exp(x) >= 1 + x + x**2/2 + x**3/6`` for every real ``x`` (the Taylor remainder is non-negative), so
@@ -103,18 +167,14 @@ def purchase_candidates(draw: np.ndarray, c: np.ndarray, s: np.ndarray, h: np.nd
     room_term[h] - price_sens[c] * log_price[2 s + sale]`` with ``sale = store_room[h] & discounted[s]``.
     ``known`` and ``branded`` are walked with cursors, so the pass is linear.
     """
-    n = c.size
-    branded = np.append(branded, n)
-    brand_term = np.append(brand_term, 0.0)
+    n = j1 - j0
     idx = np.empty(n, np.int64)
     u_out = np.empty(n)
     t_out = np.empty(n)
     sale_out = np.empty(n, np.bool_)
     keep_host, keep_brand = 1.0 - w_host, 1.0 - w_brand
-    kb = 0
-    kk = 0
     m = 0
-    for j in range(n):
+    for j in range(j0, j1):
         ci, si, hi = c[j], s[j], h[j]
         t = trust[ci]
         if j < n_priv:
@@ -148,25 +208,50 @@ def purchase_candidates(draw: np.ndarray, c: np.ndarray, s: np.ndarray, h: np.nd
     return idx[:m].copy(), u_out[:m].copy(), t_out[:m].copy(), sale_out[:m].copy()
 
 
+def purchase_candidates(draw: np.ndarray, c: np.ndarray, s: np.ndarray, h: np.ndarray, n_priv: int,
+                        host_trust: np.ndarray, w_host: float, known: np.ndarray, known_trust: np.ndarray,
+                        w_brand: float, branded: np.ndarray, brand_term: np.ndarray, trust: np.ndarray,
+                        segment: np.ndarray, price_sens: np.ndarray, table: np.ndarray, width: int,
+                        store_room: np.ndarray, discounted: np.ndarray, room_term: np.ndarray,
+                        log_price: np.ndarray, const: float, w_trust: float
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The views whose purchase draw can fall below ``P(buy)``, their utility, trust and store sale
+    (:func:`_purchase_candidates`), in chunks of views on ``THREADS`` threads."""
+    branded, brand_term = np.append(branded, c.size), np.append(brand_term, 0.0)
+    rest = (draw, c, s, h, n_priv, host_trust, w_host, known, known_trust, w_brand, branded, brand_term, trust,
+            segment, price_sens, table, width, store_room, discounted, room_term, log_price, const, w_trust)
+    jobs = [(j0, j1, int(np.searchsorted(branded, j0)), int(np.searchsorted(known, j0)), *rest)
+            for j0, j1 in chunks(c.size)]
+    parts = run_chunks(_purchase_candidates, jobs)
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(4))  # type: ignore[return-value]
+
+
 @njit(cache=True, nogil=True)
-def brand_views(c: np.ndarray, s: np.ndarray, branded_seller: np.ndarray, brand_seller: np.ndarray,
-                aware_slot: np.ndarray, aware: np.ndarray, brand_affinity: np.ndarray, w_awareness: float
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Views of branded goods and what the brand adds to their utility.
+def _brand_views(j0: int, j1: int, c: np.ndarray, s: np.ndarray, branded_seller: np.ndarray, brand_seller: np.ndarray,
+                 aware_slot: np.ndarray, aware: np.ndarray, brand_affinity: np.ndarray, w_awareness: float,
+                 bt_key: np.ndarray, bt_trust: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Views ``j0 <= j < j1`` of branded goods, what the brand adds to their utility, and the viewer's
+    own trust in the brand where they have bought it.
 
     Returns the view indices ``j`` with ``branded_seller[s[j]]``, their sellers and the brand term
     ``brand_affinity[c] * (1 if brand_seller[s] else aware) + w_awareness * aware``, where ``aware`` is
     bit ``aware_slot[s]`` of the viewer's row of the ``aware`` bit matrix (a seller without a slot is
     known to nobody): traditional brands carry their affinity to every consumer, a new brand only to
-    those who know it.
+    those who know it.  Then the branded views whose (viewer, brand slot) is among the brand-trust
+    edges (sorted keys ``bt_key``, ``consumer << 32 | slot``; empty: none) and that edge's trust.
     """
-    n = c.size
+    n = j1 - j0
     idx = np.empty(n, np.int64)
     sb = np.empty(n, np.int64)
     term = np.empty(n)
+    known = np.empty(n, np.int64)
+    known_trust = np.empty(n)
     width = aware.shape[1]
     m = 0
-    for j in range(n):
+    k = 0
+    at = 0
+    for j in range(j0, j1):
         sj = s[j]
         if not branded_seller[sj]:
             continue
@@ -177,21 +262,38 @@ def brand_views(c: np.ndarray, s: np.ndarray, branded_seller: np.ndarray, brand_
         idx[m], sb[m] = j, sj
         term[m] = brand_affinity[cj] * (1.0 if brand_seller[sj] else fa) + w_awareness * fa
         m += 1
-    return idx[:m].copy(), sb[:m].copy(), term[:m].copy()
+        if slot >= 0 and bt_key.size:
+            q = (np.int64(cj) << 32) | np.int64(slot)
+            at = _lower_bound_from(bt_key, q, at)
+            if at < bt_key.size and bt_key[at] == q:
+                known[k], known_trust[k] = j, bt_trust[at]
+                k += 1
+    return idx[:m].copy(), sb[:m].copy(), term[:m].copy(), known[:k].copy(), known_trust[:k].copy()
+
+
+def brand_views(c: np.ndarray, s: np.ndarray, branded_seller: np.ndarray, brand_seller: np.ndarray,
+                aware_slot: np.ndarray, aware: np.ndarray, brand_affinity: np.ndarray, w_awareness: float,
+                bt_key: np.ndarray, bt_trust: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Views of branded goods, their sellers and brand term, and the views of brands their viewer has
+    bought with that trust (:func:`_brand_views`), in chunks on threads."""
+    rest = (c, s, branded_seller, brand_seller, aware_slot, aware, brand_affinity, w_awareness, bt_key, bt_trust)
+    parts = run_chunks(_brand_views, [(j0, j1, *rest) for j0, j1 in chunks(c.size)])
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(5))  # type: ignore[return-value]
 
 
 # ------------------------------------------------------------------ sorted edge lists (sim.agents.follows)
 @njit(cache=True, nogil=True)
 def edit_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: np.ndarray, n: int,
                out_key: np.ndarray, out_trust: np.ndarray, out_consumer: np.ndarray, out_host: np.ndarray,
-               drop: np.ndarray, new_key: np.ndarray, new_trust: np.ndarray, drop_consumer: np.ndarray,
-               drop_host: np.ndarray) -> tuple[int, int]:  # pragma: no cover - compiled
+               drop: np.ndarray, new_key: np.ndarray, new_trust: np.ndarray, replace: bool,
+               drop_consumer: np.ndarray, drop_host: np.ndarray) -> tuple[int, int]:  # pragma: no cover
     """A day's edits of a sorted edge list in one pass, written to the ``out_`` arrays (which hold at least
     ``n + new_key.size``); returns (edges written, new keys added).
 
     In order: the first ``n`` edges lose those where ``drop`` is true (empty: none); the sorted, unique
     ``new_key`` (with ``new_trust``) are added where no edge that is left has the key (a dropped edge's
-    key comes back as new); then every edge of a consumer in ``drop_consumer`` or to a host in
+    key comes back as new), and where one has, it keeps its trust (``replace``: takes the new one); then every edge of a consumer in ``drop_consumer`` or to a host in
     ``drop_host`` goes (empty masks drop nothing; ids beyond a mask's end are kept).  The added count
     is taken before that last step.  The result is what boolean indexing, ``np.insert`` at
     ``searchsorted`` positions and boolean indexing again give, in the same order.
@@ -205,10 +307,13 @@ def edit_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: n
         if j < new_key.size and (i >= n or new_key[j] <= key[i]):
             k = new_key[j]
             j += 1
-            if i < n and key[i] == k:  # an edge that is left keeps its trust: the new key is not added
-                continue
-            added += 1
             c, h, t = np.int32(k >> 32), np.int32(k & 0xFFFFFFFF), new_trust[j - 1]
+            if i < n and key[i] == k:  # an edge that is left: not added; it keeps its trust unless replaced
+                if not replace:
+                    continue
+                i += 1
+            else:
+                added += 1
         else:
             k, t, c, h = key[i], trust[i], consumer[i], host[i]
             i += 1
@@ -219,44 +324,55 @@ def edit_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: n
     return w, added
 
 
-@njit(cache=True, nogil=True)
-def find_sorted(key: np.ndarray, query: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """Index of each ``query`` in the sorted, unique ``key``, or -1: ``searchsorted`` and a match test.
-
-    Each search gallops from the previous answer, forward or backward (a day's lookups come in runs
-    sorted by consumer, with a consumer's few brands in any order, so most steps are short and touch
-    memory in order), then bisects the bracket it found.
-    """
+@njit(cache=True, nogil=True, inline="always")
+def _lower_bound_from(key: np.ndarray, q: int, at: int) -> int:  # pragma: no cover - compiled
+    """``np.searchsorted(key, q)``, galloping from a previous answer ``at`` (forward or backward), then
+    bisecting the bracket it found: short steps in memory order when queries come nearly sorted."""
     n = key.size
-    out = np.empty(query.size, np.int64)
-    at = 0  # the previous answer: key[at - 1] < previous query <= key[at]
-    for i in range(query.size):
+    if at < n and key[at] < q:  # forward: find hi with key[hi] >= q, keeping key[lo - 1] < q
+        lo, step = at + 1, 1
+        hi = lo
+        while hi < n and key[hi] < q:
+            lo = hi + 1
+            hi += step
+            step *= 2
+        hi = min(hi, n)
+    else:  # backward: find lo with key[lo - 1] < q, keeping key[hi] >= q (or hi = n)
+        hi, step = min(at, n), 1
+        lo = hi
+        while lo > 0 and key[lo - 1] >= q:
+            hi = lo - 1
+            lo -= step
+            step *= 2
+            if lo < 0:
+                lo = 0
+    while lo < hi:  # the lower bound lies in [lo, hi]
+        mid = (lo + hi) >> 1
+        if key[mid] < q:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _find_sorted(key: np.ndarray, query: np.ndarray, i0: int, i1: int, out: np.ndarray) -> None:  # pragma: no cover
+    """Into ``out[i0:i1]``: the index of each ``query[i0:i1]`` in the sorted, unique ``key``, or -1.
+
+    Each search gallops from the previous answer (:func:`_lower_bound_from`): a day's lookups come in
+    runs sorted by consumer, with a consumer's few brands in any order.
+    """
+    at = 0
+    for i in range(i0, i1):
         q = query[i]
-        if at < n and key[at] < q:  # forward: find hi with key[hi] >= q, keeping key[lo - 1] < q
-            lo, step = at + 1, 1
-            hi = lo
-            while hi < n and key[hi] < q:
-                lo = hi + 1
-                hi += step
-                step *= 2
-            hi = min(hi, n)
-        else:  # backward: find lo with key[lo - 1] < q, keeping key[hi] >= q (or hi = n)
-            hi, step = at, 1
-            lo = hi
-            while lo > 0 and key[lo - 1] >= q:
-                hi = lo - 1
-                lo -= step
-                step *= 2
-                if lo < 0:
-                    lo = 0
-        while lo < hi:  # the lower bound lies in [lo, hi]
-            mid = (lo + hi) >> 1
-            if key[mid] < q:
-                lo = mid + 1
-            else:
-                hi = mid
-        at = lo
-        out[i] = lo if lo < n and key[lo] == q else -1
+        at = _lower_bound_from(key, q, at)
+        out[i] = at if at < key.size and key[at] == q else -1
+
+
+def find_sorted(key: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Index of each ``query`` in the sorted, unique ``key``, or -1 (:func:`_find_sorted`, chunks on threads)."""
+    out = np.empty(query.size, np.int64)
+    run_chunks(_find_sorted, [(key, query, i0, i1, out) for i0, i1 in chunks(query.size)])
     return out
 
 

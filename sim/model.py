@@ -20,7 +20,7 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from sim import demand, kernels, resolution
+from sim import demand, kernels, memory, resolution
 
 from sim import platform as plat
 from sim import trust as trust_rules
@@ -244,6 +244,7 @@ class MarketModel(mesa.Model):
 
     def _day(self) -> None:
         """One day: entry, contracts, slates, traffic, choice, delivery, accounting, learning, exits."""
+        memory.keep_freed_memory()  # once per process: the day's temporaries reuse freed memory (sim.memory)
         self.day += 1
         d = self.day
         r = d - self.t0  # the reported day
@@ -456,10 +457,9 @@ class MarketModel(mesa.Model):
         room[:n_priv] = eh[edge]
         kernels.on_screen(rs.random(n_priv), room[:n_priv], n_items, slate, width, seller[:n_priv])
         fund_boost = fund_boosts[0] if fund_boosts else -1
-        for b in blocks(pub_c.size):  # public impressions block by block (block-wise uniforms: sim.blocks)
-            at = slice(n_priv + b.start, n_priv + b.stop)
-            kernels.public_views(rs.random(b.stop - b.start), slot[b], live, promoted[b], self.allocator.source[b],
-                                 fund_boost, n_items, slate, width, room[at], seller[at], fund[at])
+        at = slice(n_priv, None)
+        kernels.public_views(rs.random(pub_c.size), slot, live, promoted, self.allocator.source, fund_boost, n_items,
+                             slate, width, room[at], seller[at], fund[at])
         return {
             "consumer": consumer,
             "room": room,
@@ -494,19 +494,16 @@ class MarketModel(mesa.Model):
         n_priv = int(np.count_nonzero(v["private"]))
         w = cfg.choice.private_host_weight
         host_trust = F.trust[v["edge"][:n_priv]]
-        known, known_trust = np.zeros(0, np.int64), np.zeros(0)
         table = seller_utility(cfg.choice, S)  # (seller, segment): a small table, one gather per view
         table += (cfg.providers.conversion_uplift * providers.service(S, self.providers, "room_op"))[:, None]
         kind = S.kind[: S.n]
-        branded, sb, brand_term = kernels.brand_views(  # brand views and their brand term (sim.kernels)
+        bw, BT = cfg.choice.brand_trust_weight, self.brand_trust
+        bt_key, bt_trust = (BT.key, BT.trust) if bw > 0 else (np.zeros(0, np.int64), np.zeros(0))
+        # brand views, their brand term and, for a brand the viewer has bought, their own experience (sim.kernels)
+        branded, sb, brand_term, known, known_trust = kernels.brand_views(
             c, s, kind != Kind.WHITE_LABEL, kind == Kind.BRAND, S.aware_slot[: S.n], C.aware, C.brand_affinity,
-            cfg.choice.w_awareness)
+            cfg.choice.w_awareness, bt_key, bt_trust)
         self._brand_views = branded, sb  # for _learn_awareness, which drops it
-        bw = cfg.choice.brand_trust_weight
-        if bw > 0 and branded.size and len(self.brand_trust):  # a brand the viewer has bought: its own experience
-            BT = self.brand_trust
-            e = BT.find(c[branded], S.aware_slot[sb])
-            known, known_trust = branded[e >= 0], BT.trust[e[e >= 0]]
         # a brand's own store room sells below the list price hosts sell at
         discounted = brands.self_broadcasting(cfg.brands, S)
         store_room = (H.employer[: H.n] >= 0) & discounted.any()  # a view in a store room of a discounting brand
@@ -646,15 +643,19 @@ class MarketModel(mesa.Model):
                                                          * cfg.consumers.host_trust_init_mean / self.trust_ref),
                                         drop_consumers=gone)
         # brand trust: a branded order starts the buyer's trust in the brand at its platform trust, then teaches
-        # it (the brand trust of buyers who left today is gone with them)
+        # it; the day's trust of each (buyer, brand) is computed first, then one pass writes it into the graph
+        # and drops the brand trust of buyers who left today, in the background (sim.agents.follows)
         slot = S.aware_slot[o["seller"]]
         b = slot >= 0
-        if b.any() or (gone.size and len(self.brand_trust)):
-            BT = self.brand_trust
-            BT.edit(consumer=oc[b], host=slot[b], trust=C.trust[oc[b]], drop_consumers=gone)
-            at = BT.find(oc[b], slot[b])
-            stays = at >= 0
-            self._learn_from_orders(BT.trust, at[stays], cheated[b][stays], log_keep[b][stays], tc.gain)
+        BT = self.brand_trust
+        if b.any() or (gone.size and len(BT)):
+            pair, inv = np.unique((oc[b].astype(np.int64) << 32) | slot[b], return_inverse=True)
+            who, brand = pair >> 32, pair & 0xFFFFFFFF
+            at = BT.find(who, brand)
+            start = C.trust[who]
+            start[at >= 0] = BT.trust[at[at >= 0]]
+            BT.edit(consumer=who, host=brand, drop_consumers=gone, replace=True, background=True,
+                    trust=self._learned(start, inv, cheated[b], log_keep[b], tc.gain))
 
     def _learn_awareness(self, d: int, v: dict[str, np.ndarray], o: dict[str, np.ndarray]) -> None:
         """Viewers may learn a brand they saw; buyers learn it."""
@@ -679,9 +680,15 @@ class MarketModel(mesa.Model):
         if who.size == 0:
             return
         ids, inv = np.unique(who, return_inverse=True)
-        good = np.bincount(inv[~cheated], minlength=ids.size)
-        keep = np.bincount(inv[cheated], weights=log_keep[cheated], minlength=ids.size)
-        trust[ids] = np.clip(trust_rules.update(trust[ids], good, keep, gain), 0.0, 1.0)
+        trust[ids] = MarketModel._learned(trust[ids], inv, cheated, log_keep, gain)
+
+    @staticmethod
+    def _learned(start: np.ndarray, group: np.ndarray, cheated: np.ndarray, log_keep: np.ndarray,
+                 gain: float) -> np.ndarray:
+        """Trust after the day's orders, from ``start`` (one entry per group; orders belong to ``group``)."""
+        good = np.bincount(group[~cheated], minlength=start.size)
+        keep = np.bincount(group[cheated], weights=log_keep[cheated], minlength=start.size)
+        return np.clip(trust_rules.update(start, good, keep, gain), 0.0, 1.0)
 
     def _seller_outcomes(self, d: int, v: dict[str, np.ndarray], o: dict[str, np.ndarray]) -> None:
         """Running statistics, income, profit and loss-driven exit of sellers and hosts."""
@@ -846,7 +853,7 @@ class MarketModel(mesa.Model):
         if slots.size and len(self.brand_trust):
             gone = np.zeros(C.n_slots, bool)
             gone[slots] = True
-            self.brand_trust.remove_hosts(gone)
+            self.brand_trust.edit(drop_hosts=gone, background=True)
 
     # ------------------------------------------------------------------ checkpoints and branches
     def save(self, path: str | Path) -> Path:

@@ -87,6 +87,10 @@ def _init_worker(parent: int) -> None:
     # Ctrl-C in a terminal signals the whole process group; an idle worker would print a traceback of
     # its own, a busy one would hand a KeyboardInterrupt back as its run's result
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if "LIVESIM_THREADS" not in os.environ:  # the workers share the cores: one thread each for the chunked passes
+        from sim import kernels
+
+        kernels.THREADS = 1
     threading.Thread(target=_exit_with, args=(parent,), name="exit-with-parent", daemon=True).start()
 
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import kernels
-from sim.blocks import blocks
 from sim.config import ALLOCATION_RULES, PlatformConfig
 
 
@@ -144,6 +143,5 @@ def alias_draw(rng: np.random.Generator, prob: np.ndarray, alias: np.ndarray, si
     """``size`` draws from an alias table with one uniform each (:func:`sim.kernels.alias_pick`)."""
     pair = np.stack([np.arange(prob.size), alias], axis=1).ravel()  # (column, its alias) side by side
     out = np.empty(size, np.int64)
-    for b in blocks(size):  # block-wise uniforms are the same numbers as one draw of the whole length
-        kernels.alias_pick(rng.random(b.stop - b.start), prob, pair, out[b])
+    kernels.alias_pick(rng.random(size), prob, pair, out)
     return out

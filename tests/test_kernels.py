@@ -112,7 +112,10 @@ def test_brand_views_read_the_awareness_bits(rng):
     slot = np.where(branded_seller, rng.integers(-1, 12, sellers), -1)
     aware = rng.integers(0, 256, (3000, 2)).astype(np.uint8)
     affinity = rng.gamma(2.0, 0.3, 3000)
-    idx, sb, term = kernels.brand_views(v["c"], v["s"], branded_seller, brand_seller, slot, aware, affinity, 0.7)
+    bt_key = np.unique((rng.integers(0, 3000, 2000).astype(np.int64) << 32) | rng.integers(0, 12, 2000))
+    bt_trust = rng.random(bt_key.size)
+    idx, sb, term, known, known_trust = kernels.brand_views(v["c"], v["s"], branded_seller, brand_seller, slot, aware,
+                                                            affinity, 0.7, bt_key, bt_trust)
     want = np.flatnonzero(branded_seller[v["s"]])
     assert np.array_equal(idx, want) and np.array_equal(sb, v["s"][want])
     c, sl = v["c"][want], slot[v["s"][want]]
@@ -120,6 +123,14 @@ def test_brand_views_read_the_awareness_bits(rng):
     expected = affinity[c] * np.where(brand_seller[sb], 1.0, knows) + 0.7 * knows
     assert np.array_equal(term, expected)
     assert knows.any() and not knows.all()
+    # the viewer's own brand trust: views whose (viewer, slot) is a brand-trust edge (the old search)
+    q = (c.astype(np.int64) << 32) | sl
+    pos = np.minimum(np.searchsorted(bt_key, q), bt_key.size - 1)
+    hit = (sl >= 0) & (bt_key[pos] == q)
+    assert hit.any() and np.array_equal(known, want[hit]) and np.array_equal(known_trust, bt_trust[pos[hit]])
+    none = kernels.brand_views(v["c"], v["s"], branded_seller, brand_seller, slot, aware, affinity, 0.7,
+                               np.zeros(0, np.int64), np.zeros(0))
+    assert none[3].size == 0 and np.array_equal(none[2], term)
 
 
 # ------------------------------------------------------------------ graph edits and per-order updates
@@ -236,3 +247,69 @@ def test_budget_gate_is_the_lexsort_running_sum(rng):
         expected = np.empty(n, bool)
         expected[order] = (csum - base) <= wallet[cs] + 1e-9
         assert np.array_equal(budget_gate(np.random.default_rng(t), c, price, wallet), expected)
+
+
+def test_chunked_passes_do_not_depend_on_the_number_of_threads(rng, monkeypatch):
+    """The passes cut into chunks on threads give the one-thread results bit for bit."""
+    from sim.agents.follows import FollowGraph
+
+    v = _views(rng, n=30_000)
+    n = v["c"].size
+    known = np.sort(rng.choice(n, 800, replace=False))
+    branded = np.sort(rng.choice(n, 12_000, replace=False))
+    log_price = np.log(np.repeat(v["price"], 2))
+    cand_args = (rng.random(n), v["c"], v["s"], v["h"], 2000, rng.random(2000), 0.4, known, rng.random(known.size),
+                 0.5, branded, rng.normal(0.8, 0.5, branded.size), v["trust"], v["segment"], v["price_sens"],
+                 v["table"].ravel(), v["table"].shape[1], v["store_room"], v["discounted"], v["room_term"], log_price,
+                 -2.0, 2.5)
+    aware = rng.integers(0, 256, (3000, 2)).astype(np.uint8)
+    slot = rng.integers(-1, 16, 60)
+    counts = rng.poisson(1.3, 20_000)
+    prob, alias = alias_table(rng.gamma(0.5, size=200))
+    u = rng.random(50_000)
+    g = FollowGraph()
+    g.add(rng.integers(0, 3000, 20_000), rng.integers(0, 90, 20_000), rng.random(20_000))
+    q = (rng.integers(0, 3000, 40_000).astype(np.int64) << 32) | rng.integers(0, 90, 40_000)
+
+    def everything():
+        pair = np.stack([np.arange(prob.size), alias], axis=1).ravel()
+        picks = np.empty(u.size, np.int64)
+        kernels.alias_pick(u, prob, pair, picks)
+        return (kernels.repeat_index(counts), picks, kernels.find_sorted(g.key, q),
+                *kernels.purchase_candidates(*cand_args),
+                *kernels.brand_views(v["c"], v["s"], slot >= -1, slot >= 3, slot, aware, v["trust"], 0.7, g.key,
+                                     g.trust))
+
+    monkeypatch.setattr(kernels, "THREADS", 1)
+    one = everything()
+    monkeypatch.setattr(kernels, "MIN_CHUNK", 999)
+    for threads in (2, 3, 7):
+        monkeypatch.setattr(kernels, "THREADS", threads)
+        assert len(kernels.chunks(30_000)) == threads
+        for a, b in zip(one, everything(), strict=True):
+            assert np.array_equal(a, b)
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_replacing_edit_and_background_edit(rng):
+    """``replace`` gives existing follows the new trust; a background edit gives the same graph."""
+    import copy
+    import os
+
+    g = _graph(rng)
+    h = copy.deepcopy(g)
+    old = g.find(g.consumer[:50], g.host[:50])
+    c = np.r_[g.consumer[:50], rng.integers(2000, 2100, 50)]
+    host, t = np.r_[g.host[:50], rng.integers(0, 40, 50)], rng.random(100)
+    gone = g.consumer[100:110]
+    expected_new = len(np.unique((c[50:].astype(np.int64) << 32) | host[50:]))
+    assert g.edit(consumer=c, host=host, trust=t, replace=True, drop_consumers=gone) == expected_new
+    at = g.find(c[:50], host[:50])
+    assert (old >= 0).all() and np.array_equal(g.trust[at[at >= 0]], t[:50][at >= 0])
+    assert h.edit(consumer=c, host=host, trust=t, replace=True, drop_consumers=gone, background=True) is None
+    assert np.array_equal(h.key, g.key) and np.array_equal(h.trust, g.trust)  # reading waits for the pass
+    h.edit(drop_hosts=np.ones(40, bool), background=True)
+    pid = os.fork()  # a fork waits for the pass: the child sees the finished graph
+    if pid == 0:
+        os._exit(0 if len(h) == 0 else 1)
+    assert os.waitpid(pid, 0)[1] == 0 and len(h) == 0

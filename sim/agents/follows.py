@@ -12,10 +12,19 @@ when full): an edit (:func:`sim.kernels.edit_edges`, compiled) reads one set and
 writes the other, so a day's edits of a graph with millions of edges are one
 pass that allocates nothing.  ``key``, ``trust``, ``consumer`` and ``host`` are
 views of the live edges: a view taken before an edit is stale after it.
+
+An edit can run in the background (``edit(..., background=True)``): the pass
+runs on a thread of its own while the day goes on, and every use of the graph
+(its arrays, lookups, length, the next edit, a checkpoint, a ``fork``) waits
+for it first.  The pass's inputs are its own, so the result is the same bits
+whenever it finishes.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -27,6 +36,17 @@ _SHIFT = np.int64(32)
 _FIELDS = (("key", np.int64), ("trust", np.float64), ("consumer", np.int32), ("host", np.int32))
 _NONE = np.zeros(0, bool)
 _NO_KEYS, _NO_TRUST = np.zeros(0, np.int64), np.zeros(0, np.float64)
+
+
+_RUNNING: weakref.WeakSet[FollowGraph] = weakref.WeakSet()  # graphs with an edit in the background
+
+
+def _finish_all() -> None:
+    for g in list(_RUNNING):
+        g._wait()
+
+
+os.register_at_fork(before=_finish_all)  # a forked child must not inherit a half-written graph
 
 
 def _keys(consumer: np.ndarray, host: np.ndarray) -> np.ndarray:
@@ -47,31 +67,49 @@ class FollowGraph:
     def __init__(self) -> None:
         self._n = 0
         self._buf = self._spare = {name: np.zeros(0, dtype) for name, dtype in _FIELDS}
+        self._pending: tuple[threading.Thread, list] | None = None  # an edit running in the background
+
+    def _wait(self) -> None:
+        """Finish an edit running in the background (re-raising what it raised)."""
+        if self._pending is not None:
+            thread, box = self._pending
+            thread.join()
+            self._pending = None
+            _RUNNING.discard(self)
+            if box and isinstance(box[0], BaseException):
+                raise box[0]
 
     # the live edges: views of the buffers' first ``len(self)`` entries
     @property
     def key(self) -> np.ndarray:
+        self._wait()
         return self._buf["key"][: self._n]
 
     @property
     def trust(self) -> np.ndarray:
+        self._wait()
         return self._buf["trust"][: self._n]
 
     @property
     def consumer(self) -> np.ndarray:
+        self._wait()
         return self._buf["consumer"][: self._n]
 
     @property
     def host(self) -> np.ndarray:
+        self._wait()
         return self._buf["host"][: self._n]
 
     def __len__(self) -> int:
+        self._wait()
         return self._n
 
     def __getstate__(self) -> dict[str, Any]:  # a checkpoint holds the live edges, not the spare room
+        self._wait()
         return {name: getattr(self, name).copy() for name, _ in _FIELDS}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        self._pending = None
         self._n = n = int(state["key"].size)
         cap = n + n // 4 + 1024
         self._buf, self._spare = ({name: np.empty(cap, dtype) for name, dtype in _FIELDS} for _ in range(2))
@@ -80,15 +118,20 @@ class FollowGraph:
 
     def find(self, consumer: np.ndarray, host: np.ndarray) -> np.ndarray:
         """Edge index of each (consumer, host) pair, or -1 where it does not follow."""
+        self._wait()
         return kernels.find_sorted(self.key, _keys(np.asarray(consumer), np.asarray(host)))
 
     def edit(self, drop: np.ndarray | None = None, consumer: np.ndarray | None = None,
              host: np.ndarray | None = None, trust: np.ndarray | None = None,
-             drop_consumers: np.ndarray | None = None, drop_hosts: np.ndarray | None = None) -> int:
+             drop_consumers: np.ndarray | None = None, drop_hosts: np.ndarray | None = None,
+             replace: bool = False, background: bool = False) -> int | None:
         """One pass of edits, in this order: drop the edges where ``drop`` is true; add the follows
         (``consumer``, ``host``, ``trust``; duplicates keep their first trust, pairs that already
-        follow are ignored); drop every edge of ``drop_consumers`` (ids) and to hosts where the mask
-        ``drop_hosts`` is true.  Returns how many follows were new (before the last step)."""
+        follow keep theirs, or take the new one with ``replace``); drop every edge of
+        ``drop_consumers`` (ids) and to hosts where the mask ``drop_hosts`` is true.  Returns how many
+        follows were new (before the last step), or None with ``background`` (the pass runs on a
+        thread; the next use of the graph waits for it)."""
+        self._wait()
         if consumer is not None and np.size(consumer):
             k, first = np.unique(_keys(np.asarray(consumer), np.asarray(host)), return_index=True)
             t = np.asarray(trust, dtype=np.float64)[first]
@@ -104,10 +147,26 @@ class FollowGraph:
             cap = max(size, self._buf["key"].size + self._buf["key"].size // 4 + 1024)
             self._spare = {name: np.empty(cap, dtype) for name, dtype in _FIELDS}
         a, b = self._buf, self._spare
-        n, added = kernels.edit_edges(a["key"], a["trust"], a["consumer"], a["host"], self._n, b["key"], b["trust"],
-                                      b["consumer"], b["host"], drop, k, t, gone, closed)
-        self._buf, self._spare, self._n = b, a, int(n)
-        return int(added)
+        args = (a["key"], a["trust"], a["consumer"], a["host"], self._n, b["key"], b["trust"], b["consumer"],
+                b["host"], drop, k, t, replace, gone, closed)
+        if not background:
+            n, added = kernels.edit_edges(*args)
+            self._buf, self._spare, self._n = b, a, int(n)
+            return int(added)
+        box: list = []
+
+        def run() -> None:
+            try:
+                n, _ = kernels.edit_edges(*args)
+                self._buf, self._spare, self._n = b, a, int(n)
+            except BaseException as e:  # noqa: BLE001 - re-raised by _wait
+                box.append(e)
+
+        thread = threading.Thread(target=run, name="follow-graph-edit", daemon=True)
+        self._pending = (thread, box)
+        _RUNNING.add(self)
+        thread.start()
+        return None
 
     def add(self, consumer: np.ndarray, host: np.ndarray, trust: np.ndarray) -> int:
         """Add follows (duplicates and existing edges are ignored); returns how many were new."""
@@ -115,19 +174,19 @@ class FollowGraph:
 
     def remove(self, mask: np.ndarray) -> int:
         """Drop the edges where ``mask`` is true; returns how many were dropped."""
-        n = self._n
+        n = len(self)
         self.edit(drop=mask)
         return n - self._n
 
     def remove_consumers(self, consumers: np.ndarray) -> int:
         """Drop every edge of the given consumers (churn)."""
-        n = self._n
+        n = len(self)
         self.edit(drop_consumers=consumers)
         return n - self._n
 
     def remove_hosts(self, hosts_mask: np.ndarray) -> int:
         """Drop every edge to hosts where ``hosts_mask`` is true (host left the market)."""
-        n = self._n
+        n = len(self)
         self.edit(drop_hosts=hosts_mask)
         return n - self._n
 
