@@ -282,6 +282,28 @@ def brand_views(c: np.ndarray, s: np.ndarray, branded_seller: np.ndarray, brand_
     return tuple(np.concatenate([p[k] for p in parts]) for k in range(5))  # type: ignore[return-value]
 
 
+@njit(cache=True, nogil=True)
+def _organic_views(i0: int, i1: int, seller: np.ndarray, room: np.ndarray, fund: np.ndarray, n_sellers: int,
+                   n_rooms: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Views ``i0 <= i < i1`` not served by the traffic fund, counted by seller and by room."""
+    by_seller = np.zeros(n_sellers, np.int64)
+    by_room = np.zeros(n_rooms, np.int64)
+    for i in range(i0, i1):
+        if not fund[i]:
+            by_seller[seller[i]] += 1
+            by_room[room[i]] += 1
+    return by_seller, by_room
+
+
+def organic_views(seller: np.ndarray, room: np.ndarray, fund: np.ndarray, n_sellers: int,
+                  n_rooms: int) -> tuple[np.ndarray, np.ndarray]:
+    """Views the traffic fund did not serve, by seller and by room: ``np.bincount`` of the views less that
+    of the fund's (exact integers), in chunks on threads."""
+    parts = run_chunks(_organic_views, [(i0, i1, seller, room, fund, n_sellers, n_rooms)
+                                        for i0, i1 in chunks(seller.size)])
+    return sum(p[0] for p in parts[1:]) + parts[0][0], sum(p[1] for p in parts[1:]) + parts[0][1]
+
+
 # ------------------------------------------------------------------ sorted edge lists (sim.agents.follows)
 @njit(cache=True, nogil=True)
 def edit_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: np.ndarray, n: int,

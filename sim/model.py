@@ -704,8 +704,7 @@ class MarketModel(mesa.Model):
         # whoever the grant reaches, they would dilute them and punish the very sellers the fund supports
         funded = bool(v["fund"].any())
         organic_o = ~o["fund"] if funded else slice(None)
-        fund_views = np.flatnonzero(v["fund"])  # organic counts = all views less the fund's (exact integers)
-        ew_views = np.bincount(v["seller"], minlength=ns) - np.bincount(v["seller"][fund_views], minlength=ns)
+        ew_views, hv = kernels.organic_views(v["seller"], v["room"], v["fund"], ns, nh)  # the fund's views left out
         ew_orders = np.bincount(os_[organic_o], minlength=ns) if funded else orders
         refunds = np.bincount(os_[refunded], minlength=ns)
         unit = S.unit_cost[:ns]
@@ -728,7 +727,6 @@ class MarketModel(mesa.Model):
         S.orders[:ns] += orders
         S.profit[:ns] += profit
         # hosts: traffic statistics the allocator ranks rooms by, and income
-        hv = np.bincount(v["room"], minlength=nh) - np.bincount(v["room"][fund_views], minlength=nh)
         hstats = ((H.ew_visits, hv), (H.ew_orders, np.bincount(oh[organic_o], minlength=nh)),
                   (H.ew_gmv, np.bincount(oh, weights=gmv, minlength=nh)),
                   (H.ew_satisfied, np.bincount(oh[~o["cheated"]], minlength=nh)))

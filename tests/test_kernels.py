@@ -276,6 +276,7 @@ def test_chunked_passes_do_not_depend_on_the_number_of_threads(rng, monkeypatch)
         picks = np.empty(u.size, np.int64)
         kernels.alias_pick(u, prob, pair, picks)
         return (kernels.repeat_index(counts), picks, kernels.find_sorted(g.key, q),
+                *kernels.organic_views(v["s"], v["h"], v["store_room"][v["h"]], 60, 25),
                 *kernels.purchase_candidates(*cand_args),
                 *kernels.brand_views(v["c"], v["s"], slot >= -1, slot >= 3, slot, aware, v["trust"], 0.7, g.key,
                                      g.trust))
@@ -313,3 +314,10 @@ def test_replacing_edit_and_background_edit(rng):
     if pid == 0:
         os._exit(0 if len(h) == 0 else 1)
     assert os.waitpid(pid, 0)[1] == 0 and len(h) == 0
+
+
+def test_organic_views_are_the_bincounts_less_the_funds(rng):
+    seller, room, fund = rng.integers(0, 70, 90_000), rng.integers(0, 30, 90_000), rng.random(90_000) < 0.1
+    by_seller, by_room = kernels.organic_views(seller, room, fund, 75, 30)
+    assert np.array_equal(by_seller, np.bincount(seller, minlength=75) - np.bincount(seller[fund], minlength=75))
+    assert np.array_equal(by_room, np.bincount(room, minlength=30) - np.bincount(room[fund], minlength=30))
