@@ -12,6 +12,14 @@ reads a design from ``configs/sweep/<name>.yaml``::
       funds.cash: {low: 0.0, high: 4.0e8}             # random / lhs / sobol: uniform range
     base: {days: 90, consumers: {n: 5000}}  # overrides for every run
     timeseries: [gmv, mean_platform_trust]  # daily metrics kept in timeseries.parquet
+    ensemble: kuaishou2021                  # optional: every point on every member of a calibrated ensemble
+
+With an ensemble (the design's ``ensemble:`` entry, or ``ensemble=<name or path>`` on the command
+line; :mod:`sim.ensemble`), every point runs on every member's parameters (the swept keys override the
+member's), ``seeds`` replications each; ``results`` gain a ``member`` column and
+``ensemble_summary.csv`` gives, for each point and metric, the ensemble mean, the stochastic interval
+and the members' range (:func:`sim.ensemble.summarise`), so a reader sees whether seeds or parameters
+dominate.
 
 Every run is keyed by a hash of its resolved configuration (seed included) and
 its result is written atomically to ``runs/<id>.json`` as soon as it finishes,
@@ -66,6 +74,7 @@ class Design:
     root_seed: int = 0
     base: dict[str, Any] = field(default_factory=dict)
     timeseries: list[str] = field(default_factory=list)
+    ensemble: str | None = None
 
 
 @dataclass
@@ -78,6 +87,7 @@ class RunSpec:
     params: dict[str, Any]
     seed: int
     config: dict[str, Any]
+    member: int = -1  # the ensemble member (-1: no ensemble)
 
 
 def _fail(entry: str, why: str) -> ConfigError:
@@ -86,7 +96,7 @@ def _fail(entry: str, why: str) -> ConfigError:
 
 def validate_design(data: dict[str, Any], base: dict[str, Any]) -> Design:
     """Check a design against the model's configuration before anything runs; one-line errors."""
-    known = {"name", "method", "parameters", "samples", "seeds", "root_seed", "base", "timeseries"}
+    known = {"name", "method", "parameters", "samples", "seeds", "root_seed", "base", "timeseries", "ensemble"}
     for key in data:
         if key not in known:
             raise _fail(f"sweep.{key}", f"unknown entry; allowed: {', '.join(sorted(known))}")
@@ -132,9 +142,15 @@ def validate_design(data: dict[str, Any], base: dict[str, Any]) -> Design:
     for m in ts:
         if m not in METRICS:
             raise _fail(f"sweep.timeseries.{m}", "not a daily metric")
+    ens = data.get("ensemble")
+    if ens is not None:
+        from sim import ensemble
+
+        ensemble.load(ens, merge(base, data.get("base") or {}))  # a missing or invalid ensemble fails here
     return Design(name=str(data.get("name", "sweep")), method=method, parameters=params,
                   samples=int(data.get("samples", 16)), seeds=int(data.get("seeds", 1)),
-                  root_seed=int(data.get("root_seed", 0)), base=data.get("base") or {}, timeseries=list(ts))
+                  root_seed=int(data.get("root_seed", 0)), base=data.get("base") or {}, timeseries=list(ts),
+                  ensemble=None if ens is None else str(ens))
 
 
 def sample_points(design: Design) -> list[dict[str, Any]]:
@@ -189,17 +205,26 @@ def run_id(config: dict[str, Any]) -> str:
 
 
 def plan(design: Design, base: dict[str, Any]) -> list[RunSpec]:
-    """Every run of the design: points x seeds, each with its resolved, validated configuration."""
+    """Every run of the design: points x (ensemble members x) seeds, each with its resolved, validated
+    configuration (a member's parameters first, then the point's)."""
     root = merge(base, design.base)
+    if design.ensemble is None:
+        members: list[tuple[int, dict[str, Any]]] = [(-1, root)]
+    else:
+        from sim import ensemble
+
+        table = ensemble.load(design.ensemble, root)
+        members = [(m, ensemble.apply(root, table.iloc[m])) for m in range(len(table))]
     specs = []
     for p, point in enumerate(sample_points(design)):
-        for r, seed in enumerate(seeds_for(design)):
-            cfg = copy.deepcopy(root)
-            for k, v in point.items():
-                set_key(cfg, k, v)
-            cfg["seed"] = seed
-            cfg = to_dict(make_config(cfg))
-            specs.append(RunSpec(run_id(cfg), p, r, point, seed, cfg))
+        for m, member_root in members:
+            for r, seed in enumerate(seeds_for(design)):
+                cfg = copy.deepcopy(member_root)
+                for k, v in point.items():
+                    set_key(cfg, k, v)
+                cfg["seed"] = seed
+                cfg = to_dict(make_config(cfg))
+                specs.append(RunSpec(run_id(cfg), p, r, point, seed, cfg, m))
     return specs
 
 
@@ -223,7 +248,7 @@ def execute(spec: RunSpec, evaluate: Evaluate = simulate, timeseries: tuple[str,
         Path(started, f"{spec.run_id}.started").touch()
     t0 = time.perf_counter()
     rec: dict[str, Any] = {"run_id": spec.run_id, "point": spec.point, "replicate": spec.replicate,
-                           "seed": spec.seed, "params": spec.params}
+                           "member": spec.member, "seed": spec.seed, "params": spec.params}
     try:
         summary, metrics = evaluate(spec.config)
         bad = [k for k, v in summary.items() if isinstance(v, float) and not math.isfinite(v)]
@@ -280,7 +305,7 @@ def run_sweep(design: Design, base: dict[str, Any], out: str | Path, executor: E
     specs = plan(design, base)
     spec = {"name": design.name, "method": design.method, "parameters": design.parameters, "samples": design.samples,
             "seeds": design.seeds, "root_seed": design.root_seed, "base": design.base, "timeseries": design.timeseries,
-            "model_base": base}
+            "model_base": base, **({"ensemble": design.ensemble} if design.ensemble is not None else {})}
     held = out / "design.json"
     if held.exists() and json.loads(held.read_text()) != json.loads(json.dumps(spec, sort_keys=True)):
         raise ConfigError(f"invalid output folder: {out} holds another design (its design.json differs); "
@@ -314,8 +339,8 @@ def run_sweep(design: Design, base: dict[str, Any], out: str | Path, executor: E
     ts = tuple(design.timeseries)
 
     def lost(spec: RunSpec, exc: BaseException) -> None:
-        done({"run_id": spec.run_id, "point": spec.point, "replicate": spec.replicate, "seed": spec.seed,
-              "params": spec.params, "status": "failed", "summary": {}, "wall_s": float("nan"),
+        done({"run_id": spec.run_id, "point": spec.point, "replicate": spec.replicate, "member": spec.member,
+              "seed": spec.seed, "params": spec.params, "status": "failed", "summary": {}, "wall_s": float("nan"),
               "error": f"worker lost: {type(exc).__name__}: {exc}".strip()})
 
     attempts = {s.run_id: 0 for s in todo}
@@ -366,7 +391,8 @@ def collect_records(out: Path, specs: list[RunSpec], design: Design) -> pd.DataF
     rows, series = [], []
     for s in specs:
         rec = load_record(out, s.run_id) or {"status": "missing", "error": "", "summary": {}, "wall_s": float("nan")}
-        row = {"run_id": s.run_id, "point": s.point, "replicate": s.replicate, **s.params, "seed": s.seed,
+        row = {"run_id": s.run_id, "point": s.point, "replicate": s.replicate,
+               **({"member": s.member} if design.ensemble is not None else {}), **s.params, "seed": s.seed,
                "status": rec["status"], "error": rec.get("error", ""), "wall_s": rec.get("wall_s", float("nan")),
                **rec.get("summary", {})}
         rows.append(row)
@@ -378,14 +404,32 @@ def collect_records(out: Path, specs: list[RunSpec], design: Design) -> pd.DataF
     write_atomic(out / "results.csv", lambda p: results.to_csv(p, index=False, float_format="%.10g"))
     ts = pd.concat(series, ignore_index=True) if series else pd.DataFrame(columns=["run_id", "day", "metric", "value"])
     write_atomic(out / "timeseries.parquet", lambda p: ts.to_parquet(p, index=False))
+    if design.ensemble is not None:
+        summary = ensemble_summary(results, list(design.parameters))
+        write_atomic(out / "ensemble_summary.csv", lambda p: summary.to_csv(p, index=False, float_format="%.10g"))
     return results
+
+
+def ensemble_summary(results: pd.DataFrame, swept: list[str]) -> pd.DataFrame:
+    """Each point's summary metrics over an ensemble: the ensemble mean, the stochastic interval (seeds)
+    and the members' 2.5-97.5% range (:func:`sim.ensemble.summarise`; runs that failed count as missing)."""
+    from sim import ensemble
+
+    skip = {"run_id", "point", "replicate", "member", "seed", "status", "error", "wall_s", *swept}
+    metrics = [c for c in results.columns if c not in skip and pd.api.types.is_numeric_dtype(results[c])]
+    ok = results.assign(**{m: results[m].where(results["status"] == "ok") for m in metrics})
+    long = ok.melt(id_vars=["point", "member", "replicate"], value_vars=metrics, var_name="metric")
+    long = long.rename(columns={"point": "policy", "replicate": "replication"})
+    table = ensemble.summarise(long, {}).rename(columns={"policy": "point"})
+    points = results.drop_duplicates("point").set_index("point")[swept]
+    return points.join(table.set_index("point"), how="right").reset_index()
 
 
 def config_of(out: str | Path, rid: str) -> dict[str, Any]:
     """The full configuration of one run of a sweep folder (rerun it with ``sim.run.run``)."""
     design = json.loads((Path(out) / "design.json").read_text())
     d = Design(**{k: design[k] for k in ("name", "method", "parameters", "samples", "seeds", "root_seed", "base",
-                                           "timeseries")})
+                                           "timeseries")}, ensemble=design.get("ensemble"))
     for s in plan(d, design["model_base"]):
         if s.run_id == rid:
             return s.config
@@ -393,11 +437,18 @@ def config_of(out: str | Path, rid: str) -> dict[str, Any]:
 
 
 def load_design(name: str, overrides: list[str] | None = None) -> tuple[Design, dict[str, Any]]:
-    """Compose ``configs/sweep_run.yaml`` with ``sweep=name``; validate the design and the base market."""
+    """Compose ``configs/sweep_run.yaml`` with ``sweep=name``; validate the design and the base market.
+
+    ``ensemble=<name or path>`` among the overrides sets the design's ensemble.
+    """
     from sim.__main__ import compose
 
-    data = compose([f"sweep={name}", *(overrides or [])], config_name="sweep_run")
+    ens = [o.split("=", 1)[1] for o in overrides or [] if o.startswith("ensemble=")]
+    data = compose([f"sweep={name}", *(o for o in overrides or [] if not o.startswith("ensemble="))],
+                   config_name="sweep_run")
     sweep = data.pop("sweep")
+    if ens:
+        sweep["ensemble"] = ens[-1]
     base = to_dict(make_config(data))
     return validate_design(sweep, base), base
 

@@ -228,3 +228,39 @@ def test_a_sweep_folder_holding_another_design_is_refused_and_collect_leaves_it_
                   progress=False)
     assert collect_main([str(out)]) == 2 and "not a Hydra multirun" in capsys.readouterr().err
     assert (out / "results.csv").read_bytes() == before  # untouched
+
+
+def by_member(cfg):
+    noise = np.random.default_rng(cfg["seed"]).normal(0.0, 0.01)
+    return {"y": cfg["platform"]["feed_load"] + cfg["choice"]["intercept"] + noise}, None
+
+
+def test_a_sweep_over_an_ensemble_reports_seed_and_parameter_uncertainty(tmp_path):
+    """Every point runs on every member (the swept key overrides the member's); the summary's members'
+    range spans the parameter's effect and dominates the seeds' interval."""
+    members = pd.DataFrame({"member": [0, 1, 2], "choice.intercept": [-4.0, -3.5, -3.0],
+                            "platform.feed_load": [9.0, 9.0, 9.0]})
+    path = tmp_path / "ens.csv"
+    members.to_csv(path, index=False)
+    design = _design({"platform.feed_load": {"values": [1.0, 2.0]}}, seeds=3, ensemble=str(path))
+    specs = plan(design, BASE)
+    assert len(specs) == 2 * 3 * 3 and {s.member for s in specs} == {0, 1, 2}
+    assert all(s.config["platform"]["feed_load"] == s.params["platform.feed_load"] for s in specs)
+    results = run_sweep(design, BASE, tmp_path / "out", evaluate=by_member, workers=1, progress=False)
+    assert (results["status"] == "ok").all() and set(results["member"]) == {0, 1, 2}
+    summary = pd.read_csv(tmp_path / "out" / "ensemble_summary.csv")
+    y = summary[summary["metric"] == "y"].set_index("platform.feed_load")
+    assert y.loc[1.0, "estimate"] == pytest.approx(1.0 - 3.5, abs=0.02)
+    assert y.loc[2.0, "estimate"] - y.loc[1.0, "estimate"] == pytest.approx(1.0, abs=0.03)
+    assert y.loc[1.0, "param_low"] < -3.9 + 1.0 and y.loc[1.0, "param_high"] > -3.1 + 1.0
+    assert (y["ci_high"] - y["ci_low"] < 0.1).all() and (y["param_share"] > 0.9).all()
+    rid = results["run_id"].iloc[4]
+    assert config_of(tmp_path / "out", rid)["choice"]["intercept"] == pytest.approx(
+        members["choice.intercept"][results["member"].iloc[4]])
+
+
+def test_a_missing_ensemble_is_rejected_before_any_run():
+    with pytest.raises(ConfigError, match="no such ensemble"):
+        _design({"platform.feed_load": {"values": [1.0]}}, ensemble="no_such_ensemble")
+    design, _ = load_design("demo", ["ensemble=kuaishou2021"])
+    assert design.ensemble == "kuaishou2021"
