@@ -229,7 +229,7 @@ def purchase_candidates(draw: np.ndarray, c: np.ndarray, s: np.ndarray, h: np.nd
 @njit(cache=True, nogil=True)
 def _brand_views(j0: int, j1: int, c: np.ndarray, s: np.ndarray, branded_seller: np.ndarray, brand_seller: np.ndarray,
                  aware_slot: np.ndarray, aware: np.ndarray, brand_affinity: np.ndarray, w_awareness: float,
-                 bt_key: np.ndarray, bt_trust: np.ndarray
+                 bt_rows: np.ndarray, bt_slot: np.ndarray, bt_trust: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """Views ``j0 <= j < j1`` of branded goods, what the brand adds to their utility, and the viewer's
     own trust in the brand where they have bought it.
@@ -239,7 +239,9 @@ def _brand_views(j0: int, j1: int, c: np.ndarray, s: np.ndarray, branded_seller:
     bit ``aware_slot[s]`` of the viewer's row of the ``aware`` bit matrix (a seller without a slot is
     known to nobody): traditional brands carry their affinity to every consumer, a new brand only to
     those who know it.  Then the branded views whose (viewer, brand slot) is among the brand-trust
-    edges (sorted keys ``bt_key``, ``consumer << 32 | slot``; empty: none) and that edge's trust.
+    edges and that edge's trust: the edges sorted by consumer then slot, consumer ``c``'s edges at
+    ``bt_rows[c]:bt_rows[c + 1]`` (:func:`row_starts`; an empty ``bt_rows``: no edges), their slots
+    ``bt_slot``.
     """
     n = j1 - j0
     idx = np.empty(n, np.int64)
@@ -250,7 +252,7 @@ def _brand_views(j0: int, j1: int, c: np.ndarray, s: np.ndarray, branded_seller:
     width = aware.shape[1]
     m = 0
     k = 0
-    at = 0
+    rows = bt_rows.size - 1
     for j in range(j0, j1):
         sj = s[j]
         if not branded_seller[sj]:
@@ -262,22 +264,24 @@ def _brand_views(j0: int, j1: int, c: np.ndarray, s: np.ndarray, branded_seller:
         idx[m], sb[m] = j, sj
         term[m] = brand_affinity[cj] * (1.0 if brand_seller[sj] else fa) + w_awareness * fa
         m += 1
-        if slot >= 0 and bt_key.size:
-            q = (np.int64(cj) << 32) | np.int64(slot)
-            at = _lower_bound_from(bt_key, q, at)
-            if at < bt_key.size and bt_key[at] == q:
-                known[k], known_trust[k] = j, bt_trust[at]
-                k += 1
+        if slot >= 0 and cj < rows:
+            for e in range(bt_rows[cj], bt_rows[cj + 1]):  # the viewer's brands, by slot
+                if bt_slot[e] >= slot:
+                    if bt_slot[e] == slot:
+                        known[k], known_trust[k] = j, bt_trust[e]
+                        k += 1
+                    break
     return idx[:m].copy(), sb[:m].copy(), term[:m].copy(), known[:k].copy(), known_trust[:k].copy()
 
 
 def brand_views(c: np.ndarray, s: np.ndarray, branded_seller: np.ndarray, brand_seller: np.ndarray,
                 aware_slot: np.ndarray, aware: np.ndarray, brand_affinity: np.ndarray, w_awareness: float,
-                bt_key: np.ndarray, bt_trust: np.ndarray
+                bt_rows: np.ndarray, bt_slot: np.ndarray, bt_trust: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Views of branded goods, their sellers and brand term, and the views of brands their viewer has
     bought with that trust (:func:`_brand_views`), in chunks on threads."""
-    rest = (c, s, branded_seller, brand_seller, aware_slot, aware, brand_affinity, w_awareness, bt_key, bt_trust)
+    rest = (c, s, branded_seller, brand_seller, aware_slot, aware, brand_affinity, w_awareness, bt_rows, bt_slot,
+            bt_trust)
     parts = run_chunks(_brand_views, [(j0, j1, *rest) for j0, j1 in chunks(c.size)])
     return tuple(np.concatenate([p[k] for p in parts]) for k in range(5))  # type: ignore[return-value]
 
@@ -344,6 +348,20 @@ def edit_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: n
         out_key[w], out_trust[w], out_consumer[w], out_host[w] = k, t, c, h
         w += 1
     return w, added
+
+
+@njit(cache=True, nogil=True)
+def row_starts(consumer: np.ndarray, n_rows: int) -> np.ndarray:  # pragma: no cover - compiled
+    """CSR row pointer of edges sorted by ``consumer``: row ``c`` is ``[out[c], out[c + 1])`` (consumers
+    ``< n_rows``; the edges are sorted, so a row is one run)."""
+    out = np.zeros(n_rows + 1, np.int64)
+    for i in range(consumer.size):
+        c = consumer[i]
+        if c < n_rows:
+            out[c + 1] += 1
+    for c in range(n_rows):
+        out[c + 1] += out[c]
+    return out
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -123,7 +123,7 @@ class MarketModel(mesa.Model):
         self.providers = Providers(2 * P["providers"].agents + 16)
         self.follows = FollowGraph()
         #: Trust in brands, learned from the consumer's own orders: (consumer, brand awareness slot) -> trust.
-        self.brand_trust = FollowGraph()
+        self.brand_trust = FollowGraph(rows=True)  # the day's brand-view pass looks edges up by consumer
         self.allocator = Allocator(cfg.platform)
         self.ledger = Ledger(self.n_segments, len(Kind), n_cohorts=ENTRY_WAVE + len(cfg.brands.entry_waves))
         self.funds = Funds(cfg.funds, scale, resolution.market_share(cfg), cfg.platform.views_per_impression)
@@ -498,11 +498,11 @@ class MarketModel(mesa.Model):
         table += (cfg.providers.conversion_uplift * providers.service(S, self.providers, "room_op"))[:, None]
         kind = S.kind[: S.n]
         bw, BT = cfg.choice.brand_trust_weight, self.brand_trust
-        bt_key, bt_trust = (BT.key, BT.trust) if bw > 0 else (np.zeros(0, np.int64), np.zeros(0))
+        bt = (BT.rows(), BT.host, BT.trust) if bw > 0 else (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0))
         # brand views, their brand term and, for a brand the viewer has bought, their own experience (sim.kernels)
         branded, sb, brand_term, known, known_trust = kernels.brand_views(
             c, s, kind != Kind.WHITE_LABEL, kind == Kind.BRAND, S.aware_slot[: S.n], C.aware, C.brand_affinity,
-            cfg.choice.w_awareness, bt_key, bt_trust)
+            cfg.choice.w_awareness, *bt)
         self._brand_views = branded, sb  # for _learn_awareness, which drops it
         # a brand's own store room sells below the list price hosts sell at
         discounted = brands.self_broadcasting(cfg.brands, S)

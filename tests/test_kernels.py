@@ -112,10 +112,13 @@ def test_brand_views_read_the_awareness_bits(rng):
     slot = np.where(branded_seller, rng.integers(-1, 12, sellers), -1)
     aware = rng.integers(0, 256, (3000, 2)).astype(np.uint8)
     affinity = rng.gamma(2.0, 0.3, 3000)
-    bt_key = np.unique((rng.integers(0, 3000, 2000).astype(np.int64) << 32) | rng.integers(0, 12, 2000))
+    bt_key = np.unique((rng.integers(0, 2900, 2000).astype(np.int64) << 32) | rng.integers(0, 12, 2000))
     bt_trust = rng.random(bt_key.size)
+    bt_consumer, bt_slot = (bt_key >> 32).astype(np.int32), (bt_key & 0xFFFFFFFF).astype(np.int32)
+    bt_rows = kernels.row_starts(bt_consumer, int(bt_consumer[-1]) + 1)
+    assert np.array_equal(np.diff(bt_rows), np.bincount(bt_consumer))
     idx, sb, term, known, known_trust = kernels.brand_views(v["c"], v["s"], branded_seller, brand_seller, slot, aware,
-                                                            affinity, 0.7, bt_key, bt_trust)
+                                                            affinity, 0.7, bt_rows, bt_slot, bt_trust)
     want = np.flatnonzero(branded_seller[v["s"]])
     assert np.array_equal(idx, want) and np.array_equal(sb, v["s"][want])
     c, sl = v["c"][want], slot[v["s"][want]]
@@ -129,7 +132,7 @@ def test_brand_views_read_the_awareness_bits(rng):
     hit = (sl >= 0) & (bt_key[pos] == q)
     assert hit.any() and np.array_equal(known, want[hit]) and np.array_equal(known_trust, bt_trust[pos[hit]])
     none = kernels.brand_views(v["c"], v["s"], branded_seller, brand_seller, slot, aware, affinity, 0.7,
-                               np.zeros(0, np.int64), np.zeros(0))
+                               np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0))
     assert none[3].size == 0 and np.array_equal(none[2], term)
 
 
@@ -207,7 +210,7 @@ def test_graph_checkpoint_keeps_the_edges_not_the_spare_room(rng):
     g.remove(rng.random(len(g)) < 0.5)
     h = pickle.loads(pickle.dumps(g))
     assert len(h) == len(g) and np.array_equal(h.key, g.key) and np.array_equal(h.trust, g.trust)
-    assert all(a.size == len(g) for a in g.__getstate__().values())  # the spare room is not saved
+    assert all(a.size == len(g) for k, a in g.__getstate__().items() if k != "keep_rows")  # no spare room saved
     assert h.add(np.array([5000]), np.array([1]), np.array([0.5])) == 1 and h.key[-1] == (5000 << 32) | 1
 
 
@@ -278,8 +281,8 @@ def test_chunked_passes_do_not_depend_on_the_number_of_threads(rng, monkeypatch)
         return (kernels.repeat_index(counts), picks, kernels.find_sorted(g.key, q),
                 *kernels.organic_views(v["s"], v["h"], v["store_room"][v["h"]], 60, 25),
                 *kernels.purchase_candidates(*cand_args),
-                *kernels.brand_views(v["c"], v["s"], slot >= -1, slot >= 3, slot, aware, v["trust"], 0.7, g.key,
-                                     g.trust))
+                *kernels.brand_views(v["c"], v["s"], slot >= -1, slot >= 3, slot, aware, v["trust"], 0.7, g.rows(),
+                                     g.host, g.trust))
 
     monkeypatch.setattr(kernels, "THREADS", 1)
     one = everything()
@@ -297,6 +300,8 @@ def test_replacing_edit_and_background_edit(rng):
     import copy
     import os
 
+    from sim.agents.follows import FollowGraph
+
     g = _graph(rng)
     h = copy.deepcopy(g)
     old = g.find(g.consumer[:50], g.host[:50])
@@ -309,6 +314,9 @@ def test_replacing_edit_and_background_edit(rng):
     assert (old >= 0).all() and np.array_equal(g.trust[at[at >= 0]], t[:50][at >= 0])
     assert h.edit(consumer=c, host=host, trust=t, replace=True, drop_consumers=gone, background=True) is None
     assert np.array_equal(h.key, g.key) and np.array_equal(h.trust, g.trust)  # reading waits for the pass
+    r = FollowGraph(rows=True)
+    r.edit(consumer=c, host=host, trust=t, background=True)
+    assert np.array_equal(r.rows(), kernels.row_starts(r.consumer, int(r.consumer[-1]) + 1))
     h.edit(drop_hosts=np.ones(40, bool), background=True)
     pid = os.fork()  # a fork waits for the pass: the child sees the finished graph
     if pid == 0:

@@ -64,9 +64,12 @@ def _mask_of(ids: np.ndarray) -> np.ndarray:
 class FollowGraph:
     """Who follows whom, with each follower's trust in the host."""
 
-    def __init__(self) -> None:
+    def __init__(self, rows: bool = False) -> None:
         self._n = 0
         self._buf = self._spare = {name: np.zeros(0, dtype) for name, dtype in _FIELDS}
+        #: keep the row pointer by consumer (:meth:`rows`) up to date: built by each edit, in its thread
+        self.keep_rows = rows
+        self._rows: np.ndarray | None = None
         self._pending: tuple[threading.Thread, list] | None = None  # an edit running in the background
 
     def _wait(self) -> None:
@@ -106,15 +109,28 @@ class FollowGraph:
 
     def __getstate__(self) -> dict[str, Any]:  # a checkpoint holds the live edges, not the spare room
         self._wait()
-        return {name: getattr(self, name).copy() for name, _ in _FIELDS}
+        return {"keep_rows": self.keep_rows, **{name: getattr(self, name).copy() for name, _ in _FIELDS}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._pending = None
+        self.keep_rows, self._rows = bool(state.get("keep_rows", False)), None
         self._n = n = int(state["key"].size)
         cap = n + n // 4 + 1024
         self._buf, self._spare = ({name: np.empty(cap, dtype) for name, dtype in _FIELDS} for _ in range(2))
         for name, _ in _FIELDS:
             self._buf[name][:n] = state[name]
+
+    def rows(self) -> np.ndarray:
+        """CSR row pointer by consumer: consumer ``c``'s edges are ``[rows[c], rows[c + 1])``, for the
+        consumers up to the largest with an edge."""
+        self._wait()
+        if self._rows is None:
+            self._rows = self._row_starts()
+        return self._rows
+
+    def _row_starts(self) -> np.ndarray:
+        c = self._buf["consumer"][: self._n]
+        return kernels.row_starts(c, int(c[-1]) + 1 if c.size else 0)
 
     def find(self, consumer: np.ndarray, host: np.ndarray) -> np.ndarray:
         """Edge index of each (consumer, host) pair, or -1 where it does not follow."""
@@ -149,9 +165,12 @@ class FollowGraph:
         a, b = self._buf, self._spare
         args = (a["key"], a["trust"], a["consumer"], a["host"], self._n, b["key"], b["trust"], b["consumer"],
                 b["host"], drop, k, t, replace, gone, closed)
+        self._rows = None
         if not background:
             n, added = kernels.edit_edges(*args)
             self._buf, self._spare, self._n = b, a, int(n)
+            if self.keep_rows:
+                self._rows = self._row_starts()
             return int(added)
         box: list = []
 
@@ -159,6 +178,8 @@ class FollowGraph:
             try:
                 n, _ = kernels.edit_edges(*args)
                 self._buf, self._spare, self._n = b, a, int(n)
+                if self.keep_rows:
+                    self._rows = self._row_starts()
             except BaseException as e:  # noqa: BLE001 - re-raised by _wait
                 box.append(e)
 
