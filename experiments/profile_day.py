@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.checkpoint and os.path.exists(args.checkpoint):
         m = MarketModel.load(args.checkpoint)
+        m.brand_trust.keep_rows = True  # a checkpoint of an older version: rows built by the edits, as in a new model
     else:
         m = MarketModel(seed=args.seed, days=args.after + args.days + 5, **SIZES[args.size])
         if args.checkpoint:
