@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.config import ConfigError, make_config
+from sim.paths import config_dir
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = config_dir()  # the repository's configs/, or sim/configs in an installed package
 _HYDRA_PREFIXES = ("hydra.", "hydra/", "+hydra", "++hydra", "~hydra")
 
 

@@ -28,8 +28,9 @@ import pandas as pd
 from scipy import stats
 
 from sim.config import ConfigError, get_key, has_key, make_config, merge, set_key
+from sim.paths import config_dir
 
-ENSEMBLE_DIR = Path(__file__).resolve().parent.parent / "configs" / "ensembles"
+ENSEMBLE_DIR = config_dir() / "ensembles"
 #: Columns of an ensemble table that are not parameters.
 BOOKKEEPING = ("member", "trial", "distance", "max_required_implausibility", "default")
 

@@ -22,11 +22,12 @@ import yaml
 
 from sim.config import ConfigError, SimConfig
 from sim.metrics import METRICS
+from sim.paths import config_dir
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import MarketModel
 
-CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "configs" / "calibration"
+CALIBRATION_DIR = config_dir() / "calibration"
 AGGS = ("sum", "mean", "last")
 SPECIALS = ("host_top10_share",)
 TARGET_KEYS = {"name", "value", "tolerance", "low", "high", "period", "stat", "source", "confidence", "required"}
