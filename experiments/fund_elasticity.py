@@ -14,7 +14,9 @@ the brands active at day 0 still active at the end), SPs over 100 million yuan a
 SPs at the end (platform scale), SP clients' GMV, and the cost per incremental yuan (fund yuan paid
 / GMV change; traffic valued at the ad price of a view). Each with a 95% paired-t interval, and the
 minimum detectable effect at 80% power (2.8 standard errors). Results are saved per replication
-(resumable) under ``experiments/results/fund_elasticity/`` and summarised in ``summary.json``.
+(resumable) under ``experiments/results/fund_elasticity/`` and summarised in ``summary.json`` (with the
+package version and date); ``experiments/results/fund_elasticity_uncalibrated/`` keeps the run on the
+market before the calibration became the default.
 """
 
 from __future__ import annotations
@@ -118,9 +120,10 @@ def table(summary: dict) -> str:
     def ci(d: dict, fmt: str = "{:+.2f}") -> str:
         return f"{fmt.format(d['diff'])} [{fmt.format(d['lo'])}, {fmt.format(d['hi'])}] (MDE {fmt.format(d['mde']).lstrip('+')})"
 
+    stamp = f" (livesim {summary['version']}, {summary['date']})" if "version" in summary else ""
     lines = [f"{summary['replications']} paired replications, {summary['days']} reported days after a "
-             f"{summary['burn_in']}-day burn-in, default market (seed sizes: cash 1e8 yuan, traffic 1e11 impressions, "
-             "eco 1e9 yuan).", "",
+             f"{summary['burn_in']}-day burn-in, default market{stamp} (seed sizes: cash 1e8 yuan, traffic 1e11 "
+             "impressions, eco 1e9 yuan).", "",
              "| arm | GMV change, % | brand survival change | SPs over 100M change | capable SPs change "
              "| SP clients' GMV change, % | fund yuan | yuan per incremental GMV yuan |",
              "|---|---|---|---|---|---|---|---|"]
@@ -179,7 +182,10 @@ def main() -> int:
         for s in todo:
             save(s, replication(s, args.days, args.levels, args.burn_in))
     reps = [json.loads((args.out / f"rep{s}.json").read_text()) for s in range(args.reps)]
-    summary = {"replications": args.reps, "days": args.days, "burn_in": args.burn_in, "levels": args.levels,
+    from sim import __version__
+
+    summary = {"version": __version__, "date": time.strftime("%Y-%m-%d"), "replications": args.reps,
+               "days": args.days, "burn_in": args.burn_in, "levels": args.levels,
                "base_sp_client_gmv": float(np.mean([r["none"]["sp_client_gmv"] for r in reps])),
                "base_gmv": float(np.mean([r["none"]["gmv"] for r in reps])), "rows": summarise(reps)}
     write_json(args.out / "summary.json", summary)
