@@ -27,6 +27,9 @@ from sim.output import write_text
 from sim.targets import TargetSet, dated_frame, evaluate, load_targets, split_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
+# a checkout writes the project's docs/VALIDATION.md; an installed copy writes into the working directory
+DEFAULT_OUT = ROOT / "docs" / "VALIDATION.md" if (ROOT / "configs" / "config.yaml").is_file() else \
+    Path("VALIDATION.md")
 REPORTED_GMV = {"2021-Q1": 118.56e9, "2021-Q2": 145.4e9, "2021-Q3": 175.8e9, "2021-Q4": 240.3e9}  # PUBLIC-FIGURES 1
 REPORTED_DAU = {"2021-Q1": 295.3e6, "2021-Q2": 293.2e6, "2021-Q3": 320.4e6, "2021-Q4": 323.3e6}  # PUBLIC-FIGURES 2
 QUICK = {"consumers": {"n": 20000, "scale": 15000.0}, "burn_in": 400}
@@ -209,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.validate", description=__doc__.split("\n")[0])
     ap.add_argument("overrides", nargs="*", help="calibration=NAME and model overrides key=value")
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "VALIDATION.md")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--quick", action="store_true", help="1 seed, 20,000 consumers, 400-day burn-in")
     ap.add_argument("--ensemble", help="also run every member of this calibrated ensemble (configs/ensembles/NAME.csv)")
     ap.add_argument("--workers", type=int, default=1, help="processes for the ensemble's members")
