@@ -1,4 +1,5 @@
-"""The dashboard in a real headless browser: it loads, and changing a lever and stepping changes the plots.
+"""The dashboard in a real headless browser: it loads, and changing a lever and stepping changes the plots;
+the side-by-side mode shows its comparison plots. The side-by-side model itself is tested without a browser.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them). Without them the
 test is skipped locally and says why; under CI (``CI=true``) a missing browser is a failure.
@@ -20,6 +21,46 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOT = ROOT / "docs" / "img" / "dashboard.png"
+
+
+#: A quick market for the side-by-side model tests.
+QUICK = {"seed": 3, "consumers": 2000, "burn_in": 30, "days": 20}
+STEPS = 6
+
+
+def _run(model, steps: int = STEPS):
+    for _ in range(steps):
+        model.step()
+    return model.datacollector.get_model_vars_dataframe()
+
+
+def test_baseline_is_the_seed_settings():
+    from sim.dashboard import BASELINE, MODEL_PARAMS
+
+    assert {k: MODEL_PARAMS[k]["value"] for k in BASELINE} == BASELINE
+
+
+def test_side_by_side_pairs_policy_with_baseline():
+    from sim.dashboard import BASELINE, COMPARED, DashboardModel
+
+    both = _run(DashboardModel(**QUICK, fund_scale=4.0, wave_size=5000, wave_day=2, compare=True))
+    policy = _run(DashboardModel(**QUICK, fund_scale=4.0, wave_size=5000, wave_day=2))
+    baseline = _run(DashboardModel(**QUICK, **BASELINE))
+    assert len(both) == STEPS
+    for m in COMPARED:
+        assert both[m].tolist() == policy[m].tolist(), f"{m}: compare changed the policy arm"
+        assert both[f"{m}_baseline"].tolist() == baseline[m].tolist(), f"{m}: the baseline is not the seed run"
+        assert both[f"{m}_difference"].tolist() == (both[m] - both[f"{m}_baseline"]).tolist()
+    assert both["gmv_difference"].abs().sum() > 0, "the policy made no difference to GMV"
+
+
+def test_side_by_side_without_a_policy_differs_by_nothing():
+    from sim.dashboard import COMPARED, DashboardModel
+
+    frame = _run(DashboardModel(**QUICK, compare=True))
+    for m in COMPARED:
+        assert (frame[f"{m}_difference"] == 0).all(), m
+        assert frame[m].tolist() == frame[f"{m}_baseline"].tolist(), m
 
 
 def _browser() -> tuple[str, str]:
@@ -85,14 +126,14 @@ def test_dashboard_loads_and_responds_to_levers(server):
         upper = "translate(normalize-space(), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')"
         return wait.until(ec.element_to_be_clickable((By.XPATH, f"//button[{upper}='{text}']")))
 
-    def plots() -> list[str]:
-        """The pixels of the plot images (drawn onto a canvas), not just their blob URLs."""
-        wait.until(lambda drv: len(drv.find_elements(By.TAG_NAME, "img")) >= 5)
+    def plots(n: int = 5) -> list[str]:
+        """The pixels of the first ``n`` plot images (drawn onto a canvas), not just their blob URLs."""
+        wait.until(lambda drv: len(drv.find_elements(By.TAG_NAME, "img")) >= n)
         wait.until(lambda drv: drv.execute_script("return [...document.images].every(i => i.complete && i.naturalWidth > 0)"))
         return d.execute_script("""
-            return [...document.images].slice(0, 5).map(i => {
+            return [...document.images].slice(0, arguments[0]).map(i => {
                 const c = document.createElement('canvas'); c.width = i.naturalWidth; c.height = i.naturalHeight;
-                c.getContext('2d').drawImage(i, 0, 0); return c.toDataURL(); });""")
+                c.getContext('2d').drawImage(i, 0, 0); return c.toDataURL(); });""", n)
 
     def step(n: int) -> None:
         for _ in range(n):
@@ -118,5 +159,19 @@ def test_dashboard_loads_and_responds_to_levers(server):
         assert lever[0] != stepped[0], "changing the guarantee package did not change the GMV series"
         SHOT.parent.mkdir(parents=True, exist_ok=True)
         d.save_screenshot(str(SHOT))
+        # side by side: off, the comparison panels are a hint; on (and reset), two more plots that stepping draws
+        hint = "//p[contains(., 'policy against the baseline')]"
+        wait.until(ec.presence_of_element_located((By.XPATH, hint)))
+        assert len(d.find_elements(By.TAG_NAME, "img")) == 5
+        wait.until(ec.element_to_be_clickable(
+            (By.XPATH, "//label[normalize-space()='Side by side: policy vs baseline']"))).click()
+        time.sleep(1.0)
+        button("RESET").click()
+        wait.until(ec.invisibility_of_element_located((By.XPATH, hint)))
+        empty = plots(7)
+        step(4)
+        compared = plots(7)
+        assert compared[5] != empty[5], "stepping did not draw the policy vs baseline GMV plot"
+        assert compared[6] != empty[6], "stepping did not draw the difference plot"
     finally:
         d.quit()
