@@ -64,6 +64,11 @@ def run_chunks(fn: Callable[..., Any], jobs: Sequence[tuple]) -> list[Any]:
     return out
 
 
+def joined(parts: Sequence[tuple], n: int) -> tuple[np.ndarray, ...]:
+    """The first ``n`` outputs of every chunk, each concatenated over the chunks in order."""
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(n))
+
+
 @njit(cache=True, nogil=True)
 def _repeat_index(counts: np.ndarray, i0: int, i1: int, k: int, out: np.ndarray) -> None:  # pragma: no cover
     """Indices ``i0 <= i < i1``, each ``counts[i]`` times, into ``out`` from position ``k``."""
@@ -222,8 +227,7 @@ def purchase_candidates(draw: np.ndarray, c: np.ndarray, s: np.ndarray, h: np.nd
             segment, price_sens, table, width, store_room, discounted, room_term, log_price, const, w_trust)
     jobs = [(j0, j1, int(np.searchsorted(branded, j0)), int(np.searchsorted(known, j0)), *rest)
             for j0, j1 in chunks(c.size)]
-    parts = run_chunks(_purchase_candidates, jobs)
-    return tuple(np.concatenate([p[k] for p in parts]) for k in range(4))  # type: ignore[return-value]
+    return joined(run_chunks(_purchase_candidates, jobs), 4)  # type: ignore[return-value]
 
 
 @njit(cache=True, nogil=True)
@@ -282,8 +286,7 @@ def brand_views(c: np.ndarray, s: np.ndarray, branded_seller: np.ndarray, brand_
     bought with that trust (:func:`_brand_views`), in chunks on threads."""
     rest = (c, s, branded_seller, brand_seller, aware_slot, aware, brand_affinity, w_awareness, bt_rows, bt_slot,
             bt_trust)
-    parts = run_chunks(_brand_views, [(j0, j1, *rest) for j0, j1 in chunks(c.size)])
-    return tuple(np.concatenate([p[k] for p in parts]) for k in range(5))  # type: ignore[return-value]
+    return joined(run_chunks(_brand_views, [(j0, j1, *rest) for j0, j1 in chunks(c.size)]), 5)  # type: ignore
 
 
 @njit(cache=True, nogil=True)
@@ -305,7 +308,7 @@ def organic_views(seller: np.ndarray, room: np.ndarray, fund: np.ndarray, n_sell
     of the fund's (exact integers), in chunks on threads."""
     parts = run_chunks(_organic_views, [(i0, i1, seller, room, fund, n_sellers, n_rooms)
                                         for i0, i1 in chunks(seller.size)])
-    return sum(p[0] for p in parts[1:]) + parts[0][0], sum(p[1] for p in parts[1:]) + parts[0][1]
+    return sum(p[0] for p in parts), sum(p[1] for p in parts)  # integer counts: exact in any order
 
 
 # ------------------------------------------------------------------ sorted edge lists (sim.agents.follows)

@@ -166,20 +166,21 @@ class FollowGraph:
         args = (a["key"], a["trust"], a["consumer"], a["host"], self._n, b["key"], b["trust"], b["consumer"],
                 b["host"], drop, k, t, replace, gone, closed)
         self._rows = None
-        if not background:
+
+        def apply() -> int:
             n, added = kernels.edit_edges(*args)
             self._buf, self._spare, self._n = b, a, int(n)
             if self.keep_rows:
                 self._rows = self._row_starts()
             return int(added)
+
+        if not background:
+            return apply()
         box: list = []
 
         def run() -> None:
             try:
-                n, _ = kernels.edit_edges(*args)
-                self._buf, self._spare, self._n = b, a, int(n)
-                if self.keep_rows:
-                    self._rows = self._row_starts()
+                apply()
             except BaseException as e:  # noqa: BLE001 - re-raised by _wait
                 box.append(e)
 
