@@ -9,13 +9,14 @@ STAMP     := $(VENV)/.installed-stamp
 BOOTSTRAP ?= $(shell for p in python3.12 python3.13 python3 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /root/.pyenv/versions/3.12*/bin/python3.12; do \
                $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 
-.PHONY: run test bench dashboard notebooks lock clean help
+.PHONY: run test bench dashboard notebooks findings lock clean help
 
 help:
 	@echo "make run    - simulate the default market for one year (ARGS='key=value ...' to override)"
 	@echo "make test   - run the test suite"
 	@echo "make bench  - time the model at several sizes (experiments/bench.py)"
 	@echo "make dashboard - interactive scenario dashboard (Solara) on http://localhost:8765"
+	@echo "make findings - answer the seven contested questions on the calibrated ensemble -> docs/FINDINGS.md (hours; resumes)"
 	@echo "make notebooks - re-sync notebooks/*.ipynb with notebooks/*.py after editing either (outputs stripped)"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 
@@ -38,6 +39,11 @@ dashboard: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) experiments/bench.py $(ARGS)
+
+# docs/FINDINGS.md from the comparisons of configs/findings.yaml (sim/findings.py); finished
+# replications are kept under experiments/results/findings/, so an interrupted run resumes.
+findings: $(STAMP)
+	$(PY) -m sim.findings --workers $(or $(WORKERS),2) $(ARGS)
 
 # notebooks/*.py (jupytext percent scripts, the source) are paired with notebooks/*.ipynb for plain
 # Jupyter (notebooks/jupytext.toml): the side edited last wins, then each .ipynb is rewritten from its

@@ -50,7 +50,7 @@ from scipy import stats
 from sim import units
 from sim.agents.sellers import ENTRY_WAVE, Kind
 from sim.config import ConfigError, get_key, has_key, make_config, merge, set_key, to_dict
-from sim.output import write_csv, write_text, write_yaml
+from sim.output import write_bytes, write_csv, write_text, write_yaml
 from sim.parallel import process_pool
 from sim.warmup import trend
 
@@ -179,6 +179,64 @@ def run_replication(arms: dict[str, dict[str, Any]], starts: dict[str, int]) -> 
     return out
 
 
+def replication_key(arms: dict[str, dict[str, Any]], starts: dict[str, int]) -> str:
+    """A name for one replication's result: a hash of every arm's full configuration and the policy starts."""
+    import hashlib
+    import json
+
+    text = json.dumps({"arms": arms, "starts": starts, "version": _version()}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _version() -> str:
+    from sim import __version__
+
+    return __version__
+
+
+def timed_replication(arms: dict[str, dict[str, Any]], starts: dict[str, int]) -> tuple[dict[str, Arm], float]:
+    """:func:`run_replication` and the seconds it took in its process (the cost of a unit of work)."""
+    t0 = time.perf_counter()
+    out = run_replication(arms, starts)
+    return out, time.perf_counter() - t0
+
+
+def cached_replications(reps: list[dict[str, dict[str, Any]]], starts: dict[str, int], mapper: Any,
+                        cache: str | Path | None, bar: Any = lambda it, n: it) -> list[dict[str, Arm]]:
+    """Run the replications ``reps`` (``mapper`` over :func:`run_replication`), reusing those already in ``cache``.
+
+    Each finished replication is written to ``cache/<key>.pkl`` (atomically, with the seconds it
+    took) as soon as it arrives, so an interrupted run loses at most the replications in flight.
+    """
+    import pickle
+
+    if cache is None:
+        return [res for res, _ in bar(mapper(timed_replication, reps, [starts] * len(reps)), len(reps))]
+    folder = Path(cache)
+    keys = [replication_key(arms, starts) for arms in reps]
+    todo = [i for i, k in enumerate(keys) if not (folder / f"{k}.pkl").exists()]
+    for i, (res, secs) in zip(todo, bar(mapper(timed_replication, [reps[i] for i in todo], [starts] * len(todo)),
+                                         len(todo))):
+        write_bytes(folder / f"{keys[i]}.pkl", pickle.dumps({"arms": res, "seconds": secs}))
+    out = []
+    for k in keys:
+        with open(folder / f"{k}.pkl", "rb") as f:
+            out.append(pickle.load(f)["arms"])
+    return out
+
+
+def cache_seconds(cache: str | Path) -> tuple[int, float]:
+    """(replications, worker-seconds) of the results kept in a comparison cache."""
+    import pickle
+
+    files = sorted(Path(cache).glob("*.pkl"))
+    secs = 0.0
+    for path in files:
+        with open(path, "rb") as f:
+            secs += pickle.load(f)["seconds"]
+    return len(files), secs
+
+
 def treated_mask(rule: str, sellers: pd.DataFrame) -> np.ndarray:
     """Which sellers of the policy arm are treated under ``rule``."""
     if rule == "entrants":
@@ -252,8 +310,9 @@ def decompose(base: Arm, pol: Arm, rule: str, start: int = 1) -> dict[str, float
     wl_b = b[(b["kind"] == Kind.WHITE_LABEL) & b["exited"] & ~b["banned"]]
     wl_p = p[(p["kind"] == Kind.WHITE_LABEL) & p["exited"] & ~p["banned"]]
     out["d_white_label_exits"] = float(len(wl_p) - len(wl_b))
-    for name in ("n_sps_over_threshold", "n_brands"):
+    for name in ("n_sps_over_threshold", "n_brands", "n_sps", "sp_clients"):
         out[f"d_{name}"] = mp[name].iloc[-1] - mb[name].iloc[-1]
+    out["d_sp_fees"] = mp["sp_fees"].sum() - mb["sp_fees"].sum()
     spent = sum(mp[f"fund_{f}_spent"].sum() - mb[f"fund_{f}_spent"].sum() for f in ("cash", "eco"))
     out["d_fund_yuan_spent"] = spent
     return out
@@ -298,6 +357,9 @@ UNITS: dict[str, str] = {
     "d_white_label_exits": "count (agents)",  # rows of the seller table, not the real sellers they stand for
     "d_n_sps_over_threshold": "count",
     "d_n_brands": "count",
+    "d_n_sps": "count",
+    "d_sp_clients": "count",
+    "d_sp_fees": "yuan",
     "d_fund_yuan_spent": "yuan",
     **_windowed(("incremental_share", "cannibalization_ratio", "displaced_unmatched_ratio"), "share"),
     "cost_per_incremental_yuan": "yuan per yuan",
@@ -418,7 +480,8 @@ def load_experiment(name: str, overrides: list[str] | None = None, with_ensemble
 
 def compare(experiment: Experiment, base: dict[str, Any], replications: int, out_dir: str | Path | None = None,
             workers: int = 1, independent: bool = False, executor: Executor | None = None,
-            progress: bool = False, ensemble: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+            progress: bool = False, ensemble: pd.DataFrame | None = None,
+            cache: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the paired comparison; returns (comparison rows, decomposition) and writes them if ``out_dir``.
 
     Each replication burns the baseline's market in once and branches every arm
@@ -428,6 +491,8 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
     common random numbers and branching buy). ``progress`` shows a bar of replications
     done and the time left on stderr.  ``ensemble`` (a parameter table, :mod:`sim.ensemble`) runs the
     ``replications`` paired seeds on every member and summarises with a parameter interval as well.
+    ``cache`` (a folder) keeps each finished replication, named by a hash of its arms' configurations,
+    so an interrupted comparison resumes where it stopped (:func:`cached_replications`).
     """
     seed0 = int(base.get("seed", 0))
     if ensemble is not None and independent:
@@ -465,8 +530,8 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
         else:
             reps = [{name: {**(cfg if members[m] is None else ens.apply(cfg, members[m])), "seed": seed0 + r}
                      for name, cfg in arms.items()} for m, r in units]
-            done = list(_bar(mapper(run_replication, reps, [starts] * len(units)), len(units),
-                             f"compare {experiment.name} (replications)", progress))
+            done = cached_replications(reps, starts, mapper, cache,
+                                       lambda it, n: _bar(it, n, f"compare {experiment.name} (replications)", progress))
             by = {(u, name): res for u, arm_results in enumerate(done) for name, res in arm_results.items()}
     finally:
         if own:
@@ -487,6 +552,7 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
     comparison = _comparison_table(by, experiment, units)
     if out_dir is not None:
         _write(Path(out_dir), experiment, arms, replications, comparison, decomposition, by, starts, ensemble)
+        write_csv(Path(out_dir) / "replications.csv", long, index=False)
     return comparison, decomposition
 
 
@@ -524,6 +590,9 @@ ARM_METRICS = {
     "mean_platform_trust_last_30": lambda m: m["mean_platform_trust"].iloc[-30:].mean(),
     "repurchase_rate_last_30": lambda m: m["repurchase_rate"].iloc[-30:].mean(),
     "n_sps_over_threshold_final": lambda m: m["n_sps_over_threshold"].iloc[-1],
+    "n_sps_final": lambda m: m["n_sps"].iloc[-1],
+    "sp_clients_final": lambda m: m["sp_clients"].iloc[-1],
+    "sp_fees_total": lambda m: m["sp_fees"].sum(),
     "upgrades_total": lambda m: m["upgrades"].sum(),
     "fund_spent_yuan": lambda m: m["fund_cash_spent"].sum() + m["fund_eco_spent"].sum(),
 }
@@ -535,6 +604,9 @@ ARM_UNITS: dict[str, str] = {
     "mean_platform_trust_last_30": "trust (0-1)",
     "repurchase_rate_last_30": "share",
     "n_sps_over_threshold_final": "count",
+    "n_sps_final": "count",
+    "sp_clients_final": "count",
+    "sp_fees_total": "yuan",
     "upgrades_total": "count",
 }
 

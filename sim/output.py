@@ -48,6 +48,10 @@ def write_text(path: Path, text: str) -> Path:
     return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
+def write_bytes(path: Path, data: bytes) -> Path:
+    return write_atomic(path, lambda p: p.write_bytes(data))
+
+
 def replace_block(path: Path, start: str, end: str, text: str) -> Path:
     """Replace what lies between the marker lines ``start`` and ``end`` in a text file (atomically).
 

@@ -32,7 +32,8 @@ def _arm(sellers: list[tuple], days: int = 200) -> Arm:
     total = df["gmv"].sum()
     metrics = pd.DataFrame({"gmv": np.full(days, total / days)}, index=np.arange(1, days + 1))
     for col in ("active_consumers", "buyers", "orders", "mean_platform_trust", "repurchase_rate",
-                "n_sps_over_threshold", "n_brands", "fund_cash_spent", "fund_eco_spent"):
+                "n_sps_over_threshold", "n_brands", "n_sps", "sp_clients", "sp_fees", "fund_cash_spent",
+                "fund_eco_spent"):
         metrics[col] = 1.0
     return Arm(metrics, df, {})
 

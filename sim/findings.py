@@ -1,0 +1,553 @@
+"""The seven contested questions answered from the calibrated ensemble: ``docs/FINDINGS.md``.
+
+``python -m sim.findings [--only ID,...] [--workers N] [--report] [--out DIR] [--doc PATH]`` (``make findings``)
+runs every comparison of the design ``configs/findings.yaml`` with :func:`sim.compare.compare` over
+evenly spaced members of the calibrated ensemble, keeping each finished replication (so an
+interrupted run resumes where it stopped), then writes ``docs/FINDINGS.md`` from the results:
+each answer with its stochastic interval and its ensemble range, the conditions under which it
+flips (a contrast run, the spread over members, the committed fund-elasticity grid), and what it
+cost to compute. ``--report`` only rewrites the document from the results already there; a
+question whose runs are not finished says so and gives no numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from sim import units
+from sim.config import ConfigError
+from sim.output import replace_block, write_json, write_text
+from sim.paths import config_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_KEYS = {"name", "experiment", "overrides", "policies", "members", "replications"}
+QUESTION_KEYS = {"id", "title", "question", "runs"}
+DESIGN_KEYS = {"ensemble", "members", "replications", "out", "questions"}
+
+
+@dataclass
+class Run:
+    """One comparison of a question: an experiment preset, overrides, the policy arms kept, its design."""
+
+    name: str
+    experiment: str
+    overrides: list[str] = field(default_factory=list)
+    policies: list[str] = field(default_factory=list)
+    members: int | None = None
+    replications: int | None = None
+
+
+@dataclass
+class Question:
+    id: str
+    title: str
+    question: str
+    runs: list[Run]
+
+
+@dataclass
+class Design:
+    """``configs/findings.yaml``: the ensemble, members and replications by default, and the questions."""
+
+    ensemble: str
+    members: int | None
+    replications: int
+    out: str
+    questions: list[Question]
+
+    def run_members(self, run: Run) -> int | None:
+        return run.members if run.members is not None else self.members
+
+    def run_replications(self, run: Run) -> int:
+        return run.replications if run.replications is not None else self.replications
+
+
+def _unknown(where: str, data: dict[str, Any], allowed: set[str]) -> None:
+    extra = sorted(set(data) - allowed)
+    if extra:
+        raise ConfigError(f"invalid findings design: {where}.{extra[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _count(where: str, value: Any, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"invalid findings design: {where} = {value!r}: must be an integer >= 1"
+                          + (" or null" if allow_none else ""))
+
+
+def load_design(path: str | Path | None = None) -> Design:
+    """Read and check a findings design: every experiment composes, every named policy exists."""
+    from sim.compare import load_experiment
+
+    path = Path(path) if path is not None else config_dir() / "findings.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    _unknown("findings", data, DESIGN_KEYS)
+    _count("members", data.get("members"), allow_none=True)
+    _count("replications", data.get("replications"))
+    questions, ids = [], set()
+    for i, q in enumerate(data.get("questions") or []):
+        _unknown(f"questions[{i}]", q, QUESTION_KEYS)
+        if q.get("id") in ids:
+            raise ConfigError(f"invalid findings design: questions[{i}].id = {q.get('id')!r}: used twice")
+        ids.add(q.get("id"))
+        runs = []
+        for j, r in enumerate(q.get("runs") or []):
+            where = f"questions[{i}].runs[{j}]"
+            _unknown(where, r, RUN_KEYS)
+            _count(f"{where}.members", r.get("members"), allow_none=True)
+            _count(f"{where}.replications", r.get("replications"), allow_none=True)
+            run = Run(**r)
+            exp, _, _ = load_experiment(run.experiment, list(run.overrides))
+            missing = [p for p in run.policies if p not in exp.policies]
+            if missing:
+                raise ConfigError(f"invalid findings design: {where}.policies: {missing[0]!r} is not a policy of "
+                                  f"experiment {run.experiment!r} (it has: {', '.join(exp.policies)})")
+            runs.append(run)
+        if not runs:
+            raise ConfigError(f"invalid findings design: questions[{i}].runs: a question needs a run")
+        questions.append(Question(q["id"], q["title"], " ".join(str(q["question"]).split()), runs))
+    return Design(data["ensemble"], data.get("members"), data["replications"], data.get("out", "experiments/results/findings"),
+                  questions)
+
+
+def spaced(members: pd.DataFrame, k: int | None) -> pd.DataFrame:
+    """``k`` members evenly spaced over the ensemble (its first and last included); all when ``k`` is None."""
+    if k is None or k >= len(members):
+        return members
+    idx = np.unique(np.linspace(0, len(members) - 1, k).round().astype(int))
+    return members.iloc[idx]
+
+
+def run_folder(out: Path, question: Question, run: Run) -> Path:
+    return out / question.id / run.name
+
+
+def compute(design: Design, out: Path, only: set[str] | None = None, workers: int = 1, progress: bool = True) -> None:
+    """Run every comparison of the design not finished yet (resuming from kept replications)."""
+    from sim import ensemble as ens
+    from sim.compare import cache_seconds, compare, load_experiment
+
+    for q in design.questions:
+        if only and q.id not in only:
+            continue
+        for run in q.runs:
+            folder = run_folder(out, q, run)
+            exp, base, _ = load_experiment(run.experiment, list(run.overrides))
+            exp.policies = {p: exp.policies[p] for p in run.policies} if run.policies else exp.policies
+            members = spaced(ens.load(design.ensemble, base), design.run_members(run))
+            reps = design.run_replications(run)
+            stamp = {"experiment": run.experiment, "overrides": list(run.overrides), "policies": list(exp.policies),
+                     "members": [int(m) for m in members.index], "replications": reps}
+            done = folder / "done.json"
+            if done.exists() and {k: v for k, v in json.loads(done.read_text()).items() if k in stamp} == stamp:
+                continue
+            if progress:
+                print(f"findings: {q.id}/{run.name}: {len(members)} members x {reps} replications", file=sys.stderr)
+            t0 = time.perf_counter()
+            compare(exp, base, reps, folder, workers=workers, progress=progress, ensemble=members,
+                    cache=folder / "cache")
+            n, secs = cache_seconds(folder / "cache")
+            write_json(done, {**stamp, "units": n, "worker_seconds": round(secs, 1),
+                              "wall_seconds_last": round(time.perf_counter() - t0, 1), "workers_last": workers,
+                              "consumers": int(base["consumers"]["n"]), "days": int(base["days"]),
+                              "burn_in": int(base["burn_in"])})
+
+
+# ---------------------------------------------------------------- the report
+
+
+@dataclass
+class Result:
+    """A finished run's tables: decomposition (summary), per-replication values, comparison rows, members."""
+
+    decomposition: pd.DataFrame
+    replications: pd.DataFrame
+    comparison: pd.DataFrame
+    members: pd.DataFrame
+    done: dict[str, Any]
+
+    def row(self, policy: str, metric: str) -> pd.Series:
+        d = self.decomposition
+        sel = d[(d["policy"] == policy) & (d["metric"] == metric)]
+        if not len(sel):
+            raise KeyError(f"{policy}/{metric} not in the decomposition")
+        return sel.iloc[0]
+
+    def arm_row(self, policy: str, metric: str) -> pd.Series:
+        """An arm-level difference (comparison.csv) summarised like the decomposition (ensemble mean, intervals)."""
+        from sim import ensemble as ens
+
+        c = self.comparison[(self.comparison["policy"] == policy) & (self.comparison["metric"] == metric)]
+        s = ens.summarise(c.rename(columns={"difference": "value"})[["policy", "member", "replication", "metric", "value"]], {})
+        out = s.iloc[0].copy()
+        out["unit"] = c["unit"].iloc[0]
+        out["baseline"] = float(c["baseline"].mean())
+        return out
+
+    def baseline_gmv(self, policy: str) -> float:
+        return float(self.row(policy, "gmv_total_baseline")["estimate"])
+
+
+def load_result(folder: Path) -> Result | None:
+    """The tables of a finished run (None when it has not finished)."""
+    if not (folder / "done.json").exists():
+        return None
+    cfg = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+    return Result(pd.read_csv(folder / "decomposition.csv"), pd.read_csv(folder / "replications.csv"),
+                  pd.read_csv(folder / "comparison.csv"), pd.DataFrame(cfg.get("ensemble") or []),
+                  json.loads((folder / "done.json").read_text()))
+
+
+def say(row: pd.Series, scale: float = 1.0) -> str:
+    """An estimate with its stochastic 95% interval and the ensemble's range, in the reader's units."""
+    sc = scale if row["unit"] == "yuan" else 1.0
+    text = units.value(row["estimate"], row["unit"], sc)
+    text += " " + units.interval(row["ci_low"], row["ci_high"], row["unit"], sc, "1 replication per member")
+    if np.isfinite(row["param_low"]) and np.isfinite(row["param_high"]):
+        text += f", ensemble range {units.interval(row['param_low'], row['param_high'], row['unit'], sc)}"
+        share = row.get("param_share", np.nan)
+        if share is not None and np.isfinite(share):
+            text += f", {units.percent(share)} of a run's variance from the parameters"
+    return text
+
+
+def sign(row: pd.Series, at: float = 0.0) -> int:
+    """+1 / -1 when the stochastic interval lies above / below ``at``; 0 when it contains it."""
+    if row["ci_low"] > at:
+        return 1
+    if row["ci_high"] < at:
+        return -1
+    return 0
+
+
+def robust(row: pd.Series, at: float = 0.0) -> bool:
+    """Every member's answer on the same side of ``at`` (the ensemble range excludes it)."""
+    return bool(row["param_low"] > at or row["param_high"] < at)
+
+
+def relative(res: Result, policy: str, metric: str = "d_gmv_total") -> str:
+    """A change in GMV as a share of the baseline's GMV over the same window."""
+    window = metric[len("d_gmv_total"):] if metric.startswith("d_gmv_total") else ""
+    base = float(res.row(policy, f"gmv_total_baseline{window}")["estimate"])
+    return units.percent(float(res.row(policy, metric)["estimate"]) / base) if base else "n/a"
+
+
+PARAMETER_LABELS = {"member", "trial", "distance", "max_required_implausibility", "default"}
+
+
+def member_conditions(res: Result, policy: str, metric: str, at: float = 0.0) -> str:
+    """How the members' answers spread: how many fall on each side of ``at``, and the calibrated parameter
+    whose values rank with the answer most strongly (Spearman; indicative with few members)."""
+    v = res.replications[(res.replications["policy"] == policy) & (res.replications["metric"] == metric)]
+    if metric not in set(res.replications["metric"]):  # a ratio: per member ratio of the means of its terms
+        from sim.compare import RATIOS
+
+        num, den = RATIOS[metric]
+        g = res.replications[res.replications["policy"] == policy].pivot_table(
+            index="member", columns="metric", values="value", aggfunc="mean")
+        per = (g[num] / g[den].where(g[den] != 0)).dropna()
+    else:
+        per = v.groupby("member")["value"].mean()
+    n = len(per)
+    above, below = int((per > at).sum()), int((per < at).sum())
+    text = f"{above} of {n} members above {_at(at, metric)}, {below} below"
+    params = [c for c in res.members.columns if c not in PARAMETER_LABELS]
+    if n >= 4 and params:
+        table = res.members.set_index(np.arange(len(res.members)))[params].iloc[per.index.astype(int)]
+        rhos = {p: stats.spearmanr(table[p].to_numpy(float), per.to_numpy(float)).statistic for p in params
+                if np.ptp(table[p].to_numpy(float)) > 0}
+        rhos = {p: r for p, r in rhos.items() if np.isfinite(r)}
+        if rhos:
+            best = max(rhos, key=lambda p: abs(rhos[p]))
+            text += (f"; across members the answer ranks most with `{best}` (Spearman rho {rhos[best]:+.2f} over "
+                     f"{n} members: {'higher' if rhos[best] > 0 else 'lower'} values give a larger answer; indicative)")
+    return text
+
+
+def _at(at: float, metric: str) -> str:
+    from sim.compare import unit_of
+
+    return units.value(at, unit_of(metric)) if metric else str(at)
+
+
+# One function per question: the answer in words from the numbers (never typed by hand).
+
+
+def answer_pie(results: dict[str, Result]) -> tuple[list[str], list[str]]:
+    r = results["brand_entry"]
+    scale = r.baseline_gmv("entry")
+    share, cann = r.row("entry", "incremental_share"), r.row("entry", "cannibalization_ratio")
+    lines = [f"The entrants sold {say(r.row('entry', 'gmv_treated'), scale)} over the run.",
+             f"Share of it new to the market (incremental share): {say(share)}.",
+             f"Share taken from incumbents (cannibalization ratio): {say(cann)}.",
+             f"Change in total GMV: {say(r.row('entry', 'd_gmv_total'), scale)} ({relative(r, 'entry')} of the "
+             "baseline's GMV).",
+             f"In the last 90 days: incremental share {say(r.row('entry', 'incremental_share_late'))}."]
+    s = sign(share, 0.5)
+    verdict = {1: "**Mostly a bigger pie**: more than half of the entrants' sales are new to the market",
+               -1: "**Mostly cannibalization**: less than half of the entrants' sales are new to the market",
+               0: "**Neither dominates**: the share of entrants' sales new to the market is not distinguishable "
+                  "from one half"}[s]
+    verdict += (" in every plausible market of the ensemble." if robust(share, 0.5)
+                else ", but the members of the ensemble disagree on the side of one half." if s
+                else ".")
+    lines.insert(0, verdict)
+    flips = [member_conditions(r, "entry", "incremental_share", 0.5) + "."]
+    if "closed_market" in results:
+        c = results["closed_market"]
+        cs = c.row("entry", "incremental_share")
+        flips.append(f"With every growth channel off and budgets that bind (`closed_market`: no endorsement "
+                     f"spillover, no brand-presence effect on viewing or arrivals, no trust response), the incremental "
+                     f"share is {say(cs)}: "
+                     + ("the answer flips to cannibalization, so the pie grows only through the demand channels."
+                        if sign(cs, 0.5) < 0 and s >= 0 else
+                        "entry is cannibalization in the fixed cake as well." if sign(cs, 0.5) < 0 else
+                        "the growth channels are not what makes the pie grow."))
+    return lines, flips
+
+
+def answer_sp_fund(results: dict[str, Result]) -> tuple[list[str], list[str]]:
+    r = results["sp_fund_size"]
+    lines = []
+    for pol in [p for p in ("x1", "x4") if p in set(r.decomposition["policy"])]:
+        scale = r.baseline_gmv(pol)
+        lines.append(f"`{pol}` (the seed's programme {'' if pol == 'x1' else 'times four '}pro rata): GMV "
+                     f"{say(r.row(pol, 'd_gmv_total'), scale)} ({relative(r, pol)}); SPs over 100 million yuan a year "
+                     f"{say(r.row(pol, 'd_n_sps_over_threshold'))}; brands {say(r.row(pol, 'd_n_brands'))}; "
+                     f"fund money paid {say(r.row(pol, 'd_fund_yuan_spent'), scale)}.")
+    x1, x4 = r.row("x1", "d_gmv_total"), r.row("x4", "d_gmv_total")
+    if sign(x1) > 0 and sign(x4) > 0:
+        ratio = float(x4["estimate"]) / float(x1["estimate"])
+        verdict = (f"The funds grow GMV; four times the money buys {ratio:.1f} times the GMV change of the seed's "
+                   "size: " + ("returns diminish." if ratio < 4 else "no sign of diminishing returns at this size."))
+    elif sign(x4) > 0:
+        verdict = ("At the seed's size the funds' effect on GMV is within noise; at four times it GMV grows: the "
+                   "programme needs scale to show.")
+    else:
+        verdict = "Neither size moves GMV beyond noise in the ensemble."
+    lines.insert(0, "**" + verdict + "**")
+    flips = [member_conditions(r, "x4", "d_gmv_total") + " (x4, change in GMV)."]
+    flips += elasticity_lines()
+    return lines, flips
+
+
+def elasticity_lines(path: Path | None = None) -> list[str]:
+    """The committed one-fund-at-a-time grid on the calibrated default (experiments/fund_elasticity.py)."""
+    path = path or ROOT / "experiments" / "results" / "fund_elasticity" / "summary.json"
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text())
+    cells = []
+    for row in data["rows"]:
+        g = row["gmv_pct"]
+        tag = "up" if g["lo"] > 0 else "down" if g["hi"] < 0 else "within noise"
+        cells.append(f"{row['arm']} {g['diff']:+.1f}% [{g['lo']:+.1f}% to {g['hi']:+.1f}%] ({tag})")
+    return [f"One fund at a time on the calibrated default ({data['replications']} paired replications, "
+            f"`experiments/fund_elasticity.py`, multiples of the seed's size), change in GMV: " + "; ".join(cells) + "."]
+
+
+def answer_self_broadcast(results: dict[str, Result]) -> tuple[list[str], list[str]]:
+    r = results["self_broadcast"]
+    lines = []
+    for pol in ("self_broadcast", "self_broadcast_compensated"):
+        scale = r.baseline_gmv(pol)
+        host = r.arm_row(pol, "gmv_host_channel")
+        lines.append(f"`{pol}`: hosts' channel GMV {say(host, scale)} "
+                     f"({units.percent(host['estimate'] / host['baseline']) if host['baseline'] else 'n/a'}); "
+                     f"brands' GMV {say(r.row(pol, 'd_gmv_treated'), scale)}; total GMV "
+                     f"{say(r.row(pol, 'd_gmv_total'), scale)} ({relative(r, pol)}).")
+    h0, h1 = r.arm_row("self_broadcast", "gmv_host_channel"), r.arm_row("self_broadcast_compensated", "gmv_host_channel")
+    part = {-1: "Self-broadcast **takes sales from hosts**", 1: "Self-broadcast **does not take sales from hosts** "
+            "(their channel grows)", 0: "Self-broadcast's effect on hosts' sales is **within noise**"}[sign(h0)]
+    comp = ("compensation leaves hosts better off than without it" if h1["estimate"] > h0["estimate"]
+            else "compensation does not restore hosts' sales")
+    lines.insert(0, f"{part}; {comp} (host channel {units.value(h1['estimate'] - h0['estimate'], 'yuan', abs(h0['baseline']))} "
+                    "compared with uncompensated self-broadcast, ensemble means).")
+    flips = [member_conditions(r, "self_broadcast", "d_gmv_total") + " (uncompensated, change in total GMV)."]
+    return lines, flips
+
+
+def answer_poaching(results: dict[str, Result]) -> tuple[list[str], list[str]]:
+    r = results["poaching"]
+    scale = r.baseline_gmv("incubation")
+    brands = r.row("incubation", "d_gmv_treated")
+    lines = [f"Brands' GMV with SP incubation against without: {say(brands, scale)}.",
+             f"Total GMV: {say(r.row('incubation', 'd_gmv_total'), scale)} ({relative(r, 'incubation')}); incumbents "
+             f"lose {say(r.row('incubation', 'cannibalization'), scale)}."]
+    lines.insert(0, {1: "**Yes**: SP incubation raises the sales of brands exposed to poaching",
+                     -1: "**No**: brands sell less with SP incubation", 0: "**Not measurably**: SP incubation's "
+                     "effect on brands' sales is within noise"}[sign(brands)]
+                 + (" in every member of the ensemble." if robust(brands) else "."))
+    return lines, [member_conditions(r, "incubation", "d_gmv_treated") + " (brands' GMV)."]
+
+
+def answer_quality(results: dict[str, Result]) -> tuple[list[str], list[str]]:
+    r = results["guarantees"]
+    lines = []
+    for pol in ("seed_package", "stronger"):
+        scale = r.baseline_gmv(pol)
+        lines.append(f"`{pol}` against no guarantees or control: first 90 days' GMV "
+                     f"{say(r.row(pol, 'd_gmv_total_early'), scale)} ({relative(r, pol, 'd_gmv_total_early')}); last 90 "
+                     f"days' {say(r.row(pol, 'd_gmv_total_late'), scale)} ({relative(r, pol, 'd_gmv_total_late')}); "
+                     f"platform trust {say(r.row(pol, 'd_platform_trust'))}; repurchase "
+                     f"{say(r.row(pol, 'd_repurchase_rate'))}.")
+    early, late = r.row("seed_package", "d_gmv_total_early"), r.row("seed_package", "d_gmv_total_late")
+    cost = {-1: "cost GMV in the short run", 0: "cost no measurable GMV in the short run",
+            1: "raise GMV from the start"}[sign(early)]
+    buy = {1: "and raise it in the long run", 0: "and leave long-run GMV within noise",
+           -1: "and lower it in the long run too"}[sign(late)]
+    lines.insert(0, f"**The seed's quality package ({cost}) {buy}**; its trust effect: "
+                    f"{['lower', 'within noise', 'higher'][sign(r.row('seed_package', 'd_platform_trust')) + 1]}.")
+    return lines, [member_conditions(r, "seed_package", "d_gmv_total_late") + " (seed package, last 90 days' GMV)."]
+
+
+def answer_upgrade(results: dict[str, Result]) -> tuple[list[str], list[str]]:
+    r = results["white_label_upgrade"]
+    scale = r.baseline_gmv("subsidy")
+    late = r.row("subsidy", "d_gmv_total_late")
+    ups = r.arm_row("subsidy", "upgrades_total")
+    lines = [f"Upgrades over the run: {say(ups)} against {units.value(ups['baseline'], 'count')} without the subsidy.",
+             f"Total GMV {say(r.row('subsidy', 'd_gmv_total'), scale)} ({relative(r, 'subsidy')}); last 90 days "
+             f"{say(late, scale)} ({relative(r, 'subsidy', 'd_gmv_total_late')}).",
+             f"Upgraded sellers' GMV {say(r.row('subsidy', 'd_gmv_treated'), scale)}."]
+    lines.insert(0, {1: "**Yes**: the upgrade subsidy grows long-run GMV", -1: "**No**: long-run GMV falls with the "
+                     "subsidy", 0: "**Not measurably**: the subsidy's effect on long-run GMV is within noise"}[sign(late)]
+                 + (" in every member of the ensemble." if robust(late) else "."))
+    return lines, [member_conditions(r, "subsidy", "d_gmv_total_late") + " (last 90 days' GMV)."]
+
+
+def answer_sp_room(results: dict[str, Result]) -> tuple[list[str], list[str]]:
+    r = results["sp_turnover"]
+    lines = []
+    for pol in ("mature", "fast_turnover"):
+        fees = r.arm_row(pol, "sp_fees_total")
+        n = r.arm_row(pol, "n_sps_final")
+        lines.append(f"`{pol}`: SP fees {say(fees, abs(fees['baseline']))} "
+                     f"({units.percent(fees['estimate'] / fees['baseline']) if fees['baseline'] else 'n/a'} of "
+                     f"{units.value(fees['baseline'], 'yuan')}); active SPs {say(n)} (of "
+                     f"{units.value(n['baseline'], 'count')}); SP clients {say(r.arm_row(pol, 'sp_clients_final'))}; "
+                     f"SPs over 100 million yuan {say(r.row(pol, 'd_n_sps_over_threshold'))}; total GMV "
+                     f"{say(r.row(pol, 'd_gmv_total'), r.baseline_gmv(pol))}.")
+    fees = r.arm_row("mature", "sp_fees_total")
+    lines.insert(0, {-1: "**Turnover is what keeps SPs in business**: when sellers stop turning over, SP fees fall",
+                     1: "**There is room for SPs in a mature ecosystem**: SP fees do not fall when turnover stops",
+                     0: "**Turnover does not measurably decide SPs' room**: SP fees in a mature ecosystem are within "
+                        "noise of today's"}[sign(fees)] + ".")
+    return lines, [member_conditions(r, "mature", "d_sp_fees") + " (mature ecosystem, change in SP fees)."]
+
+
+ANSWERS = {"pie": answer_pie, "sp_fund": answer_sp_fund, "self_broadcast": answer_self_broadcast,
+           "poaching": answer_poaching, "quality": answer_quality, "upgrade": answer_upgrade, "sp_room": answer_sp_room}
+
+
+def _cost(done: dict[str, Any]) -> str:
+    return (f"{done['units']} replications ({len(done['members'])} members x {done['replications']}) of "
+            f"{done['consumers']:,} consumers, {done['burn_in']} burn-in + {done['days']} reported days: "
+            f"{done['worker_seconds'] / 60:.0f} worker-minutes (about {done['worker_seconds'] / 120:.0f} minutes on 2 cores)")
+
+
+def report(design: Design, out: Path) -> str:
+    """docs/FINDINGS.md from the finished runs (questions with unfinished runs say so and give no numbers)."""
+    lines = ["# Findings: the seven contested questions", "",
+             "<!-- generated by `python -m sim.findings` (make findings) from configs/findings.yaml; do not edit -->", "",
+             f"Each answer comes from paired comparisons (`sim.compare`) run on evenly spaced members of the "
+             f"calibrated ensemble `{design.ensemble}` (`docs/CALIBRATION.md`), with paired seeds on each member. "
+             "Every number is the ensemble mean, followed by its **stochastic** 95% interval (what the seeds leave "
+             "open if the parameters were known), the **ensemble range** (2.5-97.5% of the members' answers: what "
+             "parameter uncertainty leaves open) and, where both can be estimated, the share of a single run's "
+             "variance due to the parameters. Money is yuan at platform scale over the run. Per-question folders "
+             f"under `{design.out}/` hold `report.md`, `decomposition.csv`, `replications.csv` and figures.", ""]
+    total = 0.0
+    for i, q in enumerate(design.questions, 1):
+        results = {run.name: load_result(run_folder(out, q, run)) for run in q.runs}
+        lines += [f"## {i}. {q.title}", "", f"*{q.question}*", ""]
+        missing = [name for name, res in results.items() if res is None]
+        if missing:
+            lines += [f"Not computed yet: run `make findings` (it resumes) to compute {', '.join(missing)}.", ""]
+            continue
+        answer, flips = ANSWERS[q.id](results)
+        lines += [f"- {a}" for a in answer] + ["", "**When the answer flips.**", ""] + [f"- {f}" for f in flips]
+        lines += ["", "**Design and cost.**", ""]
+        for run in q.runs:
+            done = results[run.name].done
+            total += done["worker_seconds"]
+            lines.append(f"- `{run.name}` (`experiment={run.experiment}` {' '.join(run.overrides)}; policies "
+                         f"{', '.join(done['policies'])}; members {', '.join(map(str, done['members']))}): {_cost(done)}.")
+        lines.append("")
+    lines += ["## Cost", "", f"All finished runs: {total / 3600:.1f} worker-hours on this machine "
+              f"(about {total / 7200:.1f} hours on 2 cores).", ""]
+    return "\n".join(lines)
+
+
+README_START, README_END = "<!-- findings-headline:start -->", "<!-- findings-headline:end -->"
+
+
+def readme_headline(design: Design, out: Path) -> str | None:
+    """The README's headline example: the first question's first comparison as ``sim.compare`` prints it."""
+    from sim.compare import headline, load_experiment
+
+    q = design.questions[0]
+    run = q.runs[0]
+    res = load_result(run_folder(out, q, run))
+    if res is None:
+        return None
+    exp, _, _ = load_experiment(run.experiment, list(run.overrides))
+    done = res.done
+    lines = headline(exp, res.decomposition[res.decomposition["policy"].isin(done["policies"])])
+    return ("```\n" + "\n".join(lines) + "\n```\n\n"
+            f"(`make findings`: `experiment={run.experiment} {' '.join(run.overrides)}` on {len(done['members'])} "
+            f"members of the `{design.ensemble}` ensemble x {done['replications']} paired seeds, "
+            f"{done['consumers']:,} consumers; the first interval is stochastic, the ensemble range is parameter "
+            "uncertainty.)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.findings", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--design", help="findings design (default: configs/findings.yaml)")
+    ap.add_argument("--only", help="comma-separated question ids to compute")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--report", action="store_true", help="only rewrite the document from finished runs")
+    ap.add_argument("--out", help="results folder (default: the design's out, under the repository)")
+    ap.add_argument("--doc", help="document to write (default docs/FINDINGS.md; FINDINGS.md in an installed copy)")
+    args = ap.parse_args(argv)
+    try:
+        design = load_design(args.design)
+        only = set(args.only.split(",")) if args.only else None
+        unknown = sorted((only or set()) - {q.id for q in design.questions})
+        if unknown:
+            raise ConfigError(f"invalid option: --only {unknown[0]!r}: must be one of "
+                              + ", ".join(q.id for q in design.questions))
+    except ConfigError as err:
+        print(str(err).splitlines()[0], file=sys.stderr)
+        return 2
+    repo = (ROOT / "docs").is_dir()
+    out = Path(args.out) if args.out else (ROOT / design.out if repo else Path(design.out))
+    if not args.report:
+        compute(design, out, only, args.workers)
+    doc = Path(args.doc) if args.doc else (ROOT / "docs" / "FINDINGS.md" if repo else Path("FINDINGS.md"))
+    write_text(doc, report(design, out))
+    readme = ROOT / "README.md"
+    text = readme_headline(design, out) if repo and not args.design and not args.out else None
+    if text is not None and README_START in readme.read_text(encoding="utf-8"):
+        replace_block(readme, README_START, README_END, text)
+    print(doc)
+    return 0
+
+
+if __name__ == "__main__":
+    from sim.parallel import run_command
+
+    sys.exit(run_command(main))
