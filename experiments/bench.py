@@ -27,6 +27,7 @@ SIZES = {
     "small": {"consumers": {"n": 10_000, "scale": 30_000.0}},
     "default": {},
     "large": {"consumers": {"n": 1_000_000, "scale": 300.0}},  # the same platform at 10x the resolution
+    "xlarge": {"consumers": {"n": 10_000_000, "scale": 30.0}},  # 100x: 1 simulated consumer per 30 users
 }
 
 

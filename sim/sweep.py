@@ -37,6 +37,7 @@ import argparse
 import copy
 import hashlib
 import json
+import os
 import math
 import sys
 import time
@@ -279,6 +280,21 @@ def load_record(out: Path, rid: str) -> dict[str, Any] | None:
         return None
 
 
+def one_kernel_thread() -> Any:
+    """A Dask worker plugin: jobs share the worker's cores, so each runs the chunked kernels on one thread
+    (as :func:`sim.parallel.process_pool`'s workers do) unless ``LIVESIM_THREADS`` says otherwise."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class OneKernelThread(WorkerPlugin):
+        def setup(self, worker: Any) -> None:
+            if "LIVESIM_THREADS" not in os.environ:
+                from sim import kernels
+
+                kernels.THREADS = 1
+
+    return OneKernelThread()
+
+
 def make_executor(backend: str, workers: int | None = None, scheduler: str | None = None) -> Executor:
     """A ``concurrent.futures`` executor: local processes, or a Dask cluster at ``scheduler``."""
     if backend == "local":
@@ -288,6 +304,7 @@ def make_executor(backend: str, workers: int | None = None, scheduler: str | Non
 
         client = Client(scheduler) if scheduler else Client(n_workers=workers or 2, threads_per_worker=1,
                                                               processes=True, dashboard_address=None)
+        client.register_plugin(one_kernel_thread(), name="livesim-one-kernel-thread")
         return client.get_executor()
     raise ConfigError(f"invalid config: backend = {backend!r}: must be local or dask")
 

@@ -18,7 +18,7 @@ import yaml
 
 from sim.config import ConfigError, SimConfig, to_dict
 from sim.sensitivity import run_sensitivity
-from sim.sweep import config_of, load_design, plan, run_sweep, validate_design
+from sim.sweep import config_of, load_design, make_executor, plan, run_sweep, validate_design
 
 TINY = {"days": 12, "burn_in": 10, "consumers": {"n": 2000}, "hosts": {"real_n": 9e6}, "merchants": {"real_n": 1.8e7}, "brands": {"real_n": 3e5},
         "providers": {"real_n": 4.5e5}}
@@ -147,13 +147,25 @@ def test_a_single_run_is_reproducible_from_its_row(tmp_path):
     assert summary["gmv_total"] == row["gmv_total"]
 
 
+def _kernel_threads() -> int:
+    from sim import kernels
+
+    return kernels.THREADS
+
+
 def test_dask_local_cluster_matches_local(tmp_path):
     distributed = pytest.importorskip("distributed")
     design = _design({"platform.feed_load": {"values": [1.0, 3.0]}}, seeds=2)
     local = run_sweep(design, BASE, tmp_path / "local", workers=2, progress=False)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        remote = run_sweep(design, BASE, tmp_path / "dask", executor=client.get_executor(), progress=False)
+    executor = make_executor("dask", 2)
+    client = executor._client
+    try:
+        remote = run_sweep(design, BASE, tmp_path / "dask", executor=executor, progress=False)
+        # jobs share a worker's cores: the chunked kernels run on one thread there, as in the process pool
+        assert set(client.run(_kernel_threads).values()) == {1}
+    finally:
+        client.close()
+        client.cluster.close()
     cols = ["run_id", "seed", "status", "gmv_total", "orders_total", "mean_platform_trust_final"]
     pd.testing.assert_frame_equal(local[cols], remote[cols])
 
