@@ -469,13 +469,46 @@ def load_experiment(name: str, overrides: list[str] | None = None, with_ensemble
         from sim import ensemble
 
         members = ensemble.load(ens_name, base)
+        # what the experiment preset or the command line sets is part of the design: it overrides the member's value
+        fixed = [k for k in members.columns if k in set_keys(name, overrides)]
+        if len(fixed) == len(members.columns):
+            raise ConfigError(f"invalid config: ensemble = {ens_name!r}: experiment {name!r} and the command line set "
+                              f"every parameter it varies ({', '.join(fixed)}): nothing is left to the members")
+        members = members.drop(columns=fixed)
         for arm, over in [("baseline", exp.baseline), *exp.policies.items()]:
             for i in range(len(members)):
                 try:
-                    make_config(ensemble.apply(merge(base, over), members.iloc[i]))
+                    make_config(member_arm(base, over, members.iloc[i]))
                 except ConfigError as err:
                     raise ConfigError(f"{str(err).splitlines()[0]} (member {i}, arm {arm!r})") from None
     return (exp, base, reps, members) if with_ensemble else (exp, base, reps)
+
+
+def set_keys(name: str, overrides: list[str] | None = None) -> set[str]:
+    """The dotted keys the experiment preset ``name`` and the command-line ``overrides`` set (not its arms')."""
+    from sim.paths import config_dir
+
+    import yaml
+
+    def flat(d: Any, prefix: str = "") -> set[str]:
+        if not isinstance(d, dict):
+            return {prefix.rstrip(".")}
+        return set().union(*(flat(v, f"{prefix}{k}.") for k, v in d.items())) if d else set()
+
+    data = yaml.safe_load((config_dir() / "experiment" / f"{name}.yaml").read_text(encoding="utf-8")) or {}
+    keys = flat({k: v for k, v in data.items() if k not in ("experiment", "defaults")})
+    for o in overrides or []:
+        if "=" in o:
+            keys.add(o.split("=", 1)[0].lstrip("+~"))
+    return keys
+
+
+def member_arm(base: dict[str, Any], over: dict[str, Any], member: Any) -> dict[str, Any]:
+    """An arm's configuration on an ensemble member: the member's values, then the arm's own settings on top
+    (an arm that sets a calibrated key, e.g. a stronger inspection rate, keeps its setting)."""
+    from sim import ensemble as ens
+
+    return to_dict(make_config(merge(ens.apply(base, member), over)))
 
 
 def compare(experiment: Experiment, base: dict[str, Any], replications: int, out_dir: str | Path | None = None,
@@ -528,7 +561,8 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
                              f"compare {experiment.name} (arms)", progress))
             by = {(r, name): res for (r, name, _), res in zip(jobs, done)}
         else:
-            reps = [{name: {**(cfg if members[m] is None else ens.apply(cfg, members[m])), "seed": seed0 + r}
+            overs = {"baseline": experiment.baseline, **experiment.policies}
+            reps = [{name: {**(cfg if members[m] is None else member_arm(base, overs[name], members[m])), "seed": seed0 + r}
                      for name, cfg in arms.items()} for m, r in units]
             done = cached_replications(reps, starts, mapper, cache,
                                        lambda it, n: _bar(it, n, f"compare {experiment.name} (replications)", progress))

@@ -135,9 +135,19 @@ def run_folder(out: Path, question: Question, run: Run) -> Path:
     return out / question.id / run.name
 
 
+def fingerprint(base: dict[str, Any], exp: Any, members: pd.DataFrame) -> str:
+    """A hash of everything a run's answer depends on: the market, the arms, the members' values, the version."""
+    import hashlib
+
+    from sim import __version__
+
+    text = json.dumps({"base": base, "baseline": exp.baseline, "policies": exp.policies, "treated": exp.treated,
+                       "members": members.to_dict(orient="list"), "version": __version__}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
 def compute(design: Design, out: Path, only: set[str] | None = None, workers: int = 1, progress: bool = True) -> None:
     """Run every comparison of the design not finished yet (resuming from kept replications)."""
-    from sim import ensemble as ens
     from sim.compare import cache_seconds, compare, load_experiment
 
     for q in design.questions:
@@ -145,12 +155,14 @@ def compute(design: Design, out: Path, only: set[str] | None = None, workers: in
             continue
         for run in q.runs:
             folder = run_folder(out, q, run)
-            exp, base, _ = load_experiment(run.experiment, list(run.overrides))
+            exp, base, _, table = load_experiment(run.experiment, [*run.overrides, f"ensemble={design.ensemble}"],
+                                                  with_ensemble=True)
             exp.policies = {p: exp.policies[p] for p in run.policies} if run.policies else exp.policies
-            members = spaced(ens.load(design.ensemble, base), design.run_members(run))
+            members = spaced(table, design.run_members(run))
             reps = design.run_replications(run)
             stamp = {"experiment": run.experiment, "overrides": list(run.overrides), "policies": list(exp.policies),
-                     "members": [int(m) for m in members.index], "replications": reps}
+                     "members": [int(m) for m in members.index], "replications": reps,
+                     "fingerprint": fingerprint(base, exp, members)}
             done = folder / "done.json"
             if done.exists() and {k: v for k, v in json.loads(done.read_text()).items() if k in stamp} == stamp:
                 continue

@@ -67,7 +67,7 @@ def test_loading_keeps_parameter_columns_and_refuses_bad_members(tmp_path):
 def test_an_ensemble_comparison_reports_both_intervals(tmp_path):
     path = tmp_path / "members.csv"
     pd.DataFrame({"member": [0, 1], "consumers.budget_mean": [6.0, 12.0]}).to_csv(path, index=False)
-    exp, base, _, members = load_experiment("closed_market", [*SMALL, "days=60", f"ensemble={path}"],
+    exp, base, _, members = load_experiment("brand_entry", [*SMALL, "days=60", f"ensemble={path}"],
                                             with_ensemble=True)
     assert len(members) == 2
     comp, dec = compare(exp, base, 2, tmp_path / "out", ensemble=members)
@@ -83,3 +83,28 @@ def test_an_ensemble_comparison_reports_both_intervals(tmp_path):
     saved = yaml.safe_load((tmp_path / "out" / "config.yaml").read_text())
     assert [m["consumers.budget_mean"] for m in saved["ensemble"]] == [6.0, 12.0]
     assert set(RATIOS) <= set(dec["metric"])
+
+
+def test_the_experiment_and_its_arms_override_the_members_calibrated_values(tmp_path):
+    """closed_market's binding budgets and guarantees' stronger inspection are the design: a member keeps
+    its other calibrated values but not these."""
+    from sim.compare import member_arm
+
+    exp, base, _, members = load_experiment("closed_market", ["ensemble=kuaishou2021"], with_ensemble=True)
+    assert "consumers.budget_mean" not in members.columns and "choice.intercept" not in members.columns
+    cfg = member_arm(base, exp.baseline, members.iloc[1])
+    assert cfg["consumers"]["budget_mean"] == 4.0 and cfg["choice"]["intercept"] == -2.0
+    assert cfg["consumers"]["visit_prob"] == pytest.approx(members.iloc[1]["consumers.visit_prob"])
+    exp, base, _, members = load_experiment("guarantees", ["ensemble=kuaishou2021", "consumers.budget_mean=9"],
+                                            with_ensemble=True)
+    assert "platform.quality_control.inspect_prob" in members.columns  # the preset sets it in one arm only
+    assert "consumers.budget_mean" not in members.columns  # the command line set it
+    m = members.iloc[2]
+    assert member_arm(base, exp.policies["stronger"], m)["platform"]["quality_control"]["inspect_prob"] == 0.03
+    assert member_arm(base, exp.baseline, m)["platform"]["quality_control"]["inspect_prob"] == pytest.approx(
+        m["platform.quality_control.inspect_prob"])
+    assert member_arm(base, exp.baseline, m)["consumers"]["budget_mean"] == 9
+    path = tmp_path / "budget_only.csv"
+    pd.DataFrame({"member": [0, 1], "consumers.budget_mean": [6.0, 12.0]}).to_csv(path, index=False)
+    with pytest.raises(ConfigError, match="consumers.budget_mean"):  # nothing left for the members to vary
+        load_experiment("closed_market", [f"ensemble={path}"], with_ensemble=True)
