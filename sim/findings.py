@@ -223,16 +223,19 @@ def load_result(folder: Path) -> Result | None:
                   json.loads((folder / "done.json").read_text()))
 
 
-def say(row: pd.Series, scale: float = 1.0) -> str:
-    """An estimate with its stochastic 95% interval and the ensemble's range, in the reader's units."""
+def say(row: pd.Series, scale: float = 1.0, extra: str = "") -> str:
+    """An estimate (then ``extra``) with its stochastic 95% interval and the ensemble's range, in the reader's units."""
     sc = scale if row["unit"] == "yuan" else 1.0
-    text = units.value(row["estimate"], row["unit"], sc)
+    note = row.get("note", "")
+    if isinstance(note, str) and note.startswith("undefined"):
+        return f"undefined ({note.split(': ', 1)[1]})"
+    text = units.value(row["estimate"], row["unit"], sc) + extra
     text += " " + units.interval(row["ci_low"], row["ci_high"], row["unit"], sc, "1 replication per member")
     if np.isfinite(row["param_low"]) and np.isfinite(row["param_high"]):
         text += f", ensemble range {units.interval(row['param_low'], row['param_high'], row['unit'], sc)}"
         share = row.get("param_share", np.nan)
         if share is not None and np.isfinite(share):
-            text += f", {units.percent(share)} of a run's variance from the parameters"
+            text += f", parameter share {units.percent(share)}"
     return text
 
 
@@ -250,6 +253,11 @@ def robust(row: pd.Series, at: float = 0.0) -> bool:
     return bool(row["param_low"] > at or row["param_high"] < at)
 
 
+def gmv_change(res: Result, policy: str, metric: str = "d_gmv_total") -> str:
+    """A change in GMV, its share of the baseline's GMV over the same window, and its intervals."""
+    return say(res.row(policy, metric), res.baseline_gmv(policy), f" ({relative(res, policy, metric)} of the baseline's)")
+
+
 def relative(res: Result, policy: str, metric: str = "d_gmv_total") -> str:
     """A change in GMV as a share of the baseline's GMV over the same window."""
     window = metric[len("d_gmv_total"):] if metric.startswith("d_gmv_total") else ""
@@ -260,7 +268,7 @@ def relative(res: Result, policy: str, metric: str = "d_gmv_total") -> str:
 PARAMETER_LABELS = {"member", "trial", "distance", "max_required_implausibility", "default"}
 
 
-def member_conditions(res: Result, policy: str, metric: str, at: float = 0.0) -> str:
+def member_conditions(res: Result, policy: str, metric: str, label: str, at: float = 0.0) -> str:
     """How the members' answers spread: how many fall on each side of ``at``, and the calibrated parameter
     whose values rank with the answer most strongly (Spearman; indicative with few members)."""
     v = res.replications[(res.replications["policy"] == policy) & (res.replications["metric"] == metric)]
@@ -275,7 +283,7 @@ def member_conditions(res: Result, policy: str, metric: str, at: float = 0.0) ->
         per = v.groupby("member")["value"].mean()
     n = len(per)
     above, below = int((per > at).sum()), int((per < at).sum())
-    text = f"{above} of {n} members above {_at(at, metric)}, {below} below"
+    text = f"{label}: {above} of {n} members above {_at(at, metric)}, {below} below"
     params = [c for c in res.members.columns if c not in PARAMETER_LABELS]
     if n >= 4 and params:
         table = res.members.set_index(np.arange(len(res.members)))[params].iloc[per.index.astype(int)]
@@ -302,11 +310,10 @@ def answer_pie(results: dict[str, Result]) -> tuple[list[str], list[str]]:
     r = results["brand_entry"]
     scale = r.baseline_gmv("entry")
     share, cann = r.row("entry", "incremental_share"), r.row("entry", "cannibalization_ratio")
-    lines = [f"The entrants sold {say(r.row('entry', 'gmv_treated'), scale)} over the run.",
+    lines = [f"Over the run the entrants sold {say(r.row('entry', 'gmv_treated'), scale)}.",
              f"Share of it new to the market (incremental share): {say(share)}.",
              f"Share taken from incumbents (cannibalization ratio): {say(cann)}.",
-             f"Change in total GMV: {say(r.row('entry', 'd_gmv_total'), scale)} ({relative(r, 'entry')} of the "
-             "baseline's GMV).",
+             f"Change in total GMV: {gmv_change(r, 'entry')}.",
              f"In the last 90 days: incremental share {say(r.row('entry', 'incremental_share_late'))}."]
     s = sign(share, 0.5)
     verdict = {1: "**Mostly a bigger pie**: more than half of the entrants' sales are new to the market",
@@ -317,7 +324,7 @@ def answer_pie(results: dict[str, Result]) -> tuple[list[str], list[str]]:
                 else ", but the members of the ensemble disagree on the side of one half." if s
                 else ".")
     lines.insert(0, verdict)
-    flips = [member_conditions(r, "entry", "incremental_share", 0.5) + "."]
+    flips = [member_conditions(r, "entry", "incremental_share", "Incremental share", 0.5) + "."]
     if "closed_market" in results:
         c = results["closed_market"]
         cs = c.row("entry", "incremental_share")
@@ -337,9 +344,11 @@ def answer_sp_fund(results: dict[str, Result]) -> tuple[list[str], list[str]]:
     for pol in [p for p in ("x1", "x4") if p in set(r.decomposition["policy"])]:
         scale = r.baseline_gmv(pol)
         lines.append(f"`{pol}` (the seed's programme {'' if pol == 'x1' else 'times four '}pro rata): GMV "
-                     f"{say(r.row(pol, 'd_gmv_total'), scale)} ({relative(r, pol)}); SPs over 100 million yuan a year "
-                     f"{say(r.row(pol, 'd_n_sps_over_threshold'))}; brands {say(r.row(pol, 'd_n_brands'))}; "
-                     f"fund money paid {say(r.row(pol, 'd_fund_yuan_spent'), scale)}.")
+                     f"{gmv_change(r, pol, 'd_gmv_total')}; SPs over 100 million yuan a year "
+                     f"{say(r.row(pol, 'd_n_sps_over_threshold'))}; active brands at the end "
+                     f"{say(r.row(pol, 'd_n_brands'))}; fund money paid (cash and ecosystem) "
+                     f"{say(r.row(pol, 'd_fund_yuan_spent'), scale)}; cost per incremental yuan of GMV "
+                     f"{say(r.row(pol, 'cost_per_incremental_yuan'))}.")
     x1, x4 = r.row("x1", "d_gmv_total"), r.row("x4", "d_gmv_total")
     if sign(x1) > 0 and sign(x4) > 0:
         ratio = float(x4["estimate"]) / float(x1["estimate"])
@@ -351,7 +360,7 @@ def answer_sp_fund(results: dict[str, Result]) -> tuple[list[str], list[str]]:
     else:
         verdict = "Neither size moves GMV beyond noise in the ensemble."
     lines.insert(0, "**" + verdict + "**")
-    flips = [member_conditions(r, "x4", "d_gmv_total") + " (x4, change in GMV)."]
+    flips = [member_conditions(r, "x4", "d_gmv_total", "Four times the seed's funds, change in GMV") + "."]
     flips += elasticity_lines()
     return lines, flips
 
@@ -380,7 +389,7 @@ def answer_self_broadcast(results: dict[str, Result]) -> tuple[list[str], list[s
         lines.append(f"`{pol}`: hosts' channel GMV {say(host, scale)} "
                      f"({units.percent(host['estimate'] / host['baseline']) if host['baseline'] else 'n/a'}); "
                      f"brands' GMV {say(r.row(pol, 'd_gmv_treated'), scale)}; total GMV "
-                     f"{say(r.row(pol, 'd_gmv_total'), scale)} ({relative(r, pol)}).")
+                     f"{gmv_change(r, pol, 'd_gmv_total')}.")
     h0, h1 = r.arm_row("self_broadcast", "gmv_host_channel"), r.arm_row("self_broadcast_compensated", "gmv_host_channel")
     part = {-1: "Self-broadcast **takes sales from hosts**", 1: "Self-broadcast **does not take sales from hosts** "
             "(their channel grows)", 0: "Self-broadcast's effect on hosts' sales is **within noise**"}[sign(h0)]
@@ -388,7 +397,7 @@ def answer_self_broadcast(results: dict[str, Result]) -> tuple[list[str], list[s
             else "compensation does not restore hosts' sales")
     lines.insert(0, f"{part}; {comp} (host channel {units.value(h1['estimate'] - h0['estimate'], 'yuan', abs(h0['baseline']))} "
                     "compared with uncompensated self-broadcast, ensemble means).")
-    flips = [member_conditions(r, "self_broadcast", "d_gmv_total") + " (uncompensated, change in total GMV)."]
+    flips = [member_conditions(r, "self_broadcast", "d_gmv_total", "Uncompensated self-broadcast, change in total GMV") + "."]
     return lines, flips
 
 
@@ -397,13 +406,13 @@ def answer_poaching(results: dict[str, Result]) -> tuple[list[str], list[str]]:
     scale = r.baseline_gmv("incubation")
     brands = r.row("incubation", "d_gmv_treated")
     lines = [f"Brands' GMV with SP incubation against without: {say(brands, scale)}.",
-             f"Total GMV: {say(r.row('incubation', 'd_gmv_total'), scale)} ({relative(r, 'incubation')}); incumbents "
+             f"Total GMV: {gmv_change(r, 'incubation', 'd_gmv_total')}; incumbents "
              f"lose {say(r.row('incubation', 'cannibalization'), scale)}."]
     lines.insert(0, {1: "**Yes**: SP incubation raises the sales of brands exposed to poaching",
                      -1: "**No**: brands sell less with SP incubation", 0: "**Not measurably**: SP incubation's "
                      "effect on brands' sales is within noise"}[sign(brands)]
                  + (" in every member of the ensemble." if robust(brands) else "."))
-    return lines, [member_conditions(r, "incubation", "d_gmv_treated") + " (brands' GMV)."]
+    return lines, [member_conditions(r, "incubation", "d_gmv_treated", "Change in brands' GMV") + "."]
 
 
 def answer_quality(results: dict[str, Result]) -> tuple[list[str], list[str]]:
@@ -412,8 +421,8 @@ def answer_quality(results: dict[str, Result]) -> tuple[list[str], list[str]]:
     for pol in ("seed_package", "stronger"):
         scale = r.baseline_gmv(pol)
         lines.append(f"`{pol}` against no guarantees or control: first 90 days' GMV "
-                     f"{say(r.row(pol, 'd_gmv_total_early'), scale)} ({relative(r, pol, 'd_gmv_total_early')}); last 90 "
-                     f"days' {say(r.row(pol, 'd_gmv_total_late'), scale)} ({relative(r, pol, 'd_gmv_total_late')}); "
+                     f"{gmv_change(r, pol, 'd_gmv_total_early')}; last 90 "
+                     f"days' {gmv_change(r, pol, 'd_gmv_total_late')}; "
                      f"platform trust {say(r.row(pol, 'd_platform_trust'))}; repurchase "
                      f"{say(r.row(pol, 'd_repurchase_rate'))}.")
     early, late = r.row("seed_package", "d_gmv_total_early"), r.row("seed_package", "d_gmv_total_late")
@@ -423,7 +432,7 @@ def answer_quality(results: dict[str, Result]) -> tuple[list[str], list[str]]:
            -1: "and lower it in the long run too"}[sign(late)]
     lines.insert(0, f"**The seed's quality package ({cost}) {buy}**; its trust effect: "
                     f"{['lower', 'within noise', 'higher'][sign(r.row('seed_package', 'd_platform_trust')) + 1]}.")
-    return lines, [member_conditions(r, "seed_package", "d_gmv_total_late") + " (seed package, last 90 days' GMV)."]
+    return lines, [member_conditions(r, "seed_package", "d_gmv_total_late", "The seed's package, change in the last 90 days' GMV") + "."]
 
 
 def answer_upgrade(results: dict[str, Result]) -> tuple[list[str], list[str]]:
@@ -432,13 +441,13 @@ def answer_upgrade(results: dict[str, Result]) -> tuple[list[str], list[str]]:
     late = r.row("subsidy", "d_gmv_total_late")
     ups = r.arm_row("subsidy", "upgrades_total")
     lines = [f"Upgrades over the run: {say(ups)} against {units.value(ups['baseline'], 'count')} without the subsidy.",
-             f"Total GMV {say(r.row('subsidy', 'd_gmv_total'), scale)} ({relative(r, 'subsidy')}); last 90 days "
-             f"{say(late, scale)} ({relative(r, 'subsidy', 'd_gmv_total_late')}).",
+             f"Total GMV {gmv_change(r, 'subsidy', 'd_gmv_total')}; last 90 days "
+             f"{gmv_change(r, 'subsidy', 'd_gmv_total_late')}.",
              f"Upgraded sellers' GMV {say(r.row('subsidy', 'd_gmv_treated'), scale)}."]
     lines.insert(0, {1: "**Yes**: the upgrade subsidy grows long-run GMV", -1: "**No**: long-run GMV falls with the "
                      "subsidy", 0: "**Not measurably**: the subsidy's effect on long-run GMV is within noise"}[sign(late)]
                  + (" in every member of the ensemble." if robust(late) else "."))
-    return lines, [member_conditions(r, "subsidy", "d_gmv_total_late") + " (last 90 days' GMV)."]
+    return lines, [member_conditions(r, "subsidy", "d_gmv_total_late", "Change in the last 90 days' GMV") + "."]
 
 
 def answer_sp_room(results: dict[str, Result]) -> tuple[list[str], list[str]]:
@@ -458,7 +467,7 @@ def answer_sp_room(results: dict[str, Result]) -> tuple[list[str], list[str]]:
                      1: "**There is room for SPs in a mature ecosystem**: SP fees do not fall when turnover stops",
                      0: "**Turnover does not measurably decide SPs' room**: SP fees in a mature ecosystem are within "
                         "noise of today's"}[sign(fees)] + ".")
-    return lines, [member_conditions(r, "mature", "d_sp_fees") + " (mature ecosystem, change in SP fees)."]
+    return lines, [member_conditions(r, "mature", "d_sp_fees", "Mature ecosystem, change in SP fees") + "."]
 
 
 ANSWERS = {"pie": answer_pie, "sp_fund": answer_sp_fund, "self_broadcast": answer_self_broadcast,
@@ -471,16 +480,43 @@ def _cost(done: dict[str, Any]) -> str:
             f"{done['worker_seconds'] / 60:.0f} worker-minutes (about {done['worker_seconds'] / 120:.0f} minutes on 2 cores)")
 
 
-def report(design: Design, out: Path) -> str:
-    """docs/FINDINGS.md from the finished runs (questions with unfinished runs say so and give no numbers)."""
+def agents(run: Run) -> str:
+    """How many agents stand for each seller population at the run's resolution (sim.resolution)."""
+    from sim import resolution
+    from sim.compare import load_experiment
+    from sim.config import make_config
+
+    _, base, _ = load_experiment(run.experiment, list(run.overrides))
+    cfg = make_config(base)
+    pops = resolution.describe(resolution.plan(cfg), cfg.consumers.scale, cfg.min_agents)["populations"]
+    return "agents at start: " + ", ".join(f"{v['agents']:,} {k}" for k, v in pops.items())
+
+
+FIGURES = (("decomposition", "decomposition.png"), ("GMV by arm", "gmv_by_arm.png"),
+           ("incumbents' GMV by arm", "incumbent_gmv_by_arm.png"), ("trust by arm", "trust_by_arm.png"))
+
+
+def figure_links(folder: Path, doc_dir: Path | None) -> str:
+    """Links to a run's figures (sim.plots.comparison_figures), relative to the document's folder."""
+    if doc_dir is None:
+        return ""
+    links = [f"[{label}]({os.path.relpath(folder / 'figures' / name, doc_dir)})" for label, name in FIGURES
+             if (folder / "figures" / name).exists()]
+    return ("Figures: " + ", ".join(links) + ".") if links else ""
+
+
+def report(design: Design, out: Path, doc_dir: Path | None = None) -> str:
+    """docs/FINDINGS.md from the finished runs (questions with unfinished runs say so and give no numbers);
+    ``doc_dir``, the document's folder, makes the links to each run's figures relative to it."""
     lines = ["# Findings: the seven contested questions", "",
              "<!-- generated by `python -m sim.findings` (make findings) from configs/findings.yaml; do not edit -->", "",
              f"Each answer comes from paired comparisons (`sim.compare`) run on evenly spaced members of the "
              f"calibrated ensemble `{design.ensemble}` (`docs/CALIBRATION.md`), with paired seeds on each member. "
              "Every number is the ensemble mean, followed by its **stochastic** 95% interval (what the seeds leave "
              "open if the parameters were known), the **ensemble range** (2.5-97.5% of the members' answers: what "
-             "parameter uncertainty leaves open) and, where both can be estimated, the share of a single run's "
-             "variance due to the parameters. Money is yuan at platform scale over the run. Per-question folders "
+             "parameter uncertainty leaves open) and, where both can be estimated, the **parameter share**: the "
+             "share of a single run's variance due to the parameters (0% when the members' answers differ no more "
+             "than seed noise makes them). Money is yuan at platform scale over the run. Per-question folders "
              f"under `{design.out}/` hold `report.md`, `decomposition.csv`, `replications.csv` and figures.", ""]
     total = 0.0
     for i, q in enumerate(design.questions, 1):
@@ -496,8 +532,12 @@ def report(design: Design, out: Path) -> str:
         for run in q.runs:
             done = results[run.name].done
             total += done["worker_seconds"]
-            lines.append(f"- `{run.name}` (`experiment={run.experiment}` {' '.join(run.overrides)}; policies "
-                         f"{', '.join(done['policies'])}; members {', '.join(map(str, done['members']))}): {_cost(done)}.")
+            trend = results[run.name].row(done["policies"][0], "baseline_gmv_trend")
+            command = " ".join([f"experiment={run.experiment}", *run.overrides])
+            lines.append(f"- `{run.name}` (`{command}`, {agents(run)}; policies "
+                         f"{', '.join(done['policies'])}; members {', '.join(map(str, done['members']))}): {_cost(done)}; "
+                         f"the baseline's GMV trend {say(trend)} (the calibrated market grows as the 2021 platform did). "
+                         + figure_links(run_folder(out, q, run), doc_dir))
         lines.append("")
     lines += ["## Cost", "", f"All finished runs: {total / 3600:.1f} worker-hours on this machine "
               f"(about {total / 7200:.1f} hours on 2 cores).", ""]
@@ -550,7 +590,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report:
         compute(design, out, only, args.workers)
     doc = Path(args.doc) if args.doc else (ROOT / "docs" / "FINDINGS.md" if repo else Path("FINDINGS.md"))
-    write_text(doc, report(design, out))
+    write_text(doc, report(design, out, doc.resolve().parent))
     readme = ROOT / "README.md"
     text = readme_headline(design, out) if repo and not args.design and not args.out else None
     if text is not None and README_START in readme.read_text(encoding="utf-8"):
