@@ -32,7 +32,7 @@ from sim.output import replace_block, write_json, write_text
 from sim.paths import config_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN_KEYS = {"name", "experiment", "overrides", "policies", "members", "replications"}
+RUN_KEYS = {"name", "experiment", "overrides", "policies", "members", "replications", "condition"}
 QUESTION_KEYS = {"id", "title", "question", "runs"}
 DESIGN_KEYS = {"ensemble", "members", "replications", "out", "questions"}
 
@@ -47,6 +47,8 @@ class Run:
     policies: list[str] = field(default_factory=list)
     members: int | None = None
     replications: int | None = None
+    #: a sensitivity run: the question's key answer (:data:`KEY`) under changed conditions, told beside the main run's
+    condition: bool = False
 
 
 @dataclass
@@ -268,19 +270,22 @@ def relative(res: Result, policy: str, metric: str = "d_gmv_total") -> str:
 PARAMETER_LABELS = {"member", "trial", "distance", "max_required_implausibility", "default"}
 
 
+def per_member(res: Result, policy: str, metric: str) -> pd.Series:
+    """Each member's answer (mean over its replications; a ratio: the ratio of its terms' means), by position."""
+    reps = res.replications[res.replications["policy"] == policy]
+    if metric in set(reps["metric"]):
+        return reps[reps["metric"] == metric].groupby("member")["value"].mean()
+    from sim.compare import RATIOS
+
+    num, den = RATIOS[metric]
+    g = reps.pivot_table(index="member", columns="metric", values="value", aggfunc="mean")
+    return (g[num] / g[den].where(g[den] != 0)).dropna()
+
+
 def member_conditions(res: Result, policy: str, metric: str, label: str, at: float = 0.0) -> str:
     """How the members' answers spread: how many fall on each side of ``at``, and the calibrated parameter
     whose values rank with the answer most strongly (Spearman; indicative with few members)."""
-    v = res.replications[(res.replications["policy"] == policy) & (res.replications["metric"] == metric)]
-    if metric not in set(res.replications["metric"]):  # a ratio: per member ratio of the means of its terms
-        from sim.compare import RATIOS
-
-        num, den = RATIOS[metric]
-        g = res.replications[res.replications["policy"] == policy].pivot_table(
-            index="member", columns="metric", values="value", aggfunc="mean")
-        per = (g[num] / g[den].where(g[den] != 0)).dropna()
-    else:
-        per = v.groupby("member")["value"].mean()
+    per = per_member(res, policy, metric)
     n = len(per)
     above, below = int((per > at).sum()), int((per < at).sum())
     text = f"{label}: {above} of {n} members above {_at(at, metric)}, {below} below"
@@ -470,6 +475,36 @@ def answer_sp_room(results: dict[str, Result]) -> tuple[list[str], list[str]]:
     return lines, [member_conditions(r, "mature", "d_sp_fees", "Mature ecosystem, change in SP fees") + "."]
 
 
+#: Each question's key answer: (policy, quantity, words, the value on which the verdict turns).
+KEY = {"pie": ("entry", "incremental_share", "incremental share", 0.5),
+       "sp_fund": ("x4", "d_gmv_total", "change in GMV at four times the seed's funds", 0.0),
+       "self_broadcast": ("self_broadcast", "d_gmv_total", "change in total GMV with self-broadcast", 0.0),
+       "poaching": ("incubation", "d_gmv_treated", "change in brands' GMV", 0.0),
+       "quality": ("seed_package", "d_gmv_total_late", "change in the last 90 days' GMV", 0.0),
+       "upgrade": ("subsidy", "d_gmv_total_late", "change in the last 90 days' GMV", 0.0),
+       "sp_room": ("mature", "d_sp_fees", "change in SP fees in a mature ecosystem", 0.0)}
+
+
+def condition_line(q: Question, main: Result, run: Run, res: Result) -> str:
+    """A sensitivity run's key answer beside the main run's, and whether its side of the verdict flips."""
+    policy, metric, words, at = KEY[q.id]
+    scale = res.baseline_gmv(policy)
+    row = res.row(policy, metric)
+    changed = ", ".join(f"`{o}`" for o in run.overrides if o not in q.runs[0].overrides) or "no change"
+    ids = res.done["members"]
+    # the same members in the main run: the condition's reference
+    ref_pos = [main.done["members"].index(m) for m in ids if m in main.done["members"]]
+    ref = float(per_member(main, policy, metric).loc[ref_pos].mean()) if ref_pos else float(main.row(policy, metric)["estimate"])
+    where = (f"on the same member{'s' if len(ids) > 1 else ''} in the main run" if len(ref_pos) == len(ids)
+             else "in the main run")
+    side, ref_side = sign(row, at), int(np.sign(ref - at))
+    flip = ("**the verdict flips**" if side and side != ref_side else "the same side of the verdict" if side
+            else "not distinguishable from the verdict's threshold")
+    members = ", ".join(map(str, ids))
+    return (f"With {changed} (member{'s' if len(ids) > 1 else ''} {members} x {res.done['replications']} seeds): "
+            f"{words} {say(row, scale)}, against {units.value(ref, row['unit'], scale)} {where}: {flip}.")
+
+
 ANSWERS = {"pie": answer_pie, "sp_fund": answer_sp_fund, "self_broadcast": answer_self_broadcast,
            "poaching": answer_poaching, "quality": answer_quality, "upgrade": answer_upgrade, "sp_room": answer_sp_room}
 
@@ -527,6 +562,7 @@ def report(design: Design, out: Path, doc_dir: Path | None = None) -> str:
             lines += [f"Not computed yet: run `make findings` (it resumes) to compute {', '.join(missing)}.", ""]
             continue
         answer, flips = ANSWERS[q.id](results)
+        flips += [condition_line(q, results[q.runs[0].name], run, results[run.name]) for run in q.runs if run.condition]
         lines += [f"- {a}" for a in answer] + ["", "**When the answer flips.**", ""] + [f"- {f}" for f in flips]
         lines += ["", "**Design and cost.**", ""]
         for run in q.runs:

@@ -22,6 +22,8 @@ def tiny_design(tmp_path, only: list[str] | None = None) -> tuple:
     data = yaml.safe_load((config_dir() / "findings.yaml").read_text())
     data.update(members=2, replications=2, out=str(tmp_path / "out"))
     for q in data["questions"]:
+        conditions = [r for r in q["runs"] if r.get("condition")]
+        q["runs"] = [r for r in q["runs"] if not r.get("condition")] + conditions[:1]  # one sensitivity run is enough
         for run in q["runs"]:
             run["overrides"] = [o for o in run["overrides"] if not o.startswith(("consumers.n", "days"))] + TINY
             run.pop("members", None)
@@ -117,6 +119,8 @@ def test_findings_answers_every_question_from_its_runs_and_resumes(tmp_path):
     for i, q in enumerate(data["questions"], 1):
         section = text.split(f"## {i}. ")[1].split("\n## ")[0]
         assert section.startswith(q["title"]) and "**Design and cost.**" in section
+    pie = text.split("## 1. ")[1].split("\n## ")[0]
+    assert "in the main run" in pie and "closed_market" in pie  # a condition run and the contrast are told
     out = tmp_path / "out"
     done = sorted(out.glob("*/*/done.json"))
     assert len(done) == sum(len(q["runs"]) for q in data["questions"])
@@ -133,3 +137,16 @@ def test_an_unknown_question_is_refused_before_any_run(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "'weather'" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_the_committed_findings_are_what_the_committed_results_give():
+    """docs/FINDINGS.md and the README's headline example are regenerated from experiments/results/findings/
+    (python -m sim.findings --report), never edited by hand."""
+    design = findings.load_design()
+    out = findings.ROOT / design.out
+    doc = findings.ROOT / "docs" / "FINDINGS.md"
+    assert findings.report(design, out, doc.parent) == doc.read_text(encoding="utf-8"), \
+        "run `python -m sim.findings --report`"
+    readme = (findings.ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split(findings.README_START)[1].split(findings.README_END)[0].strip()
+    assert block == (findings.readme_headline(design, out) or "").strip(), "run `python -m sim.findings --report`"
