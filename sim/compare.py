@@ -50,7 +50,7 @@ from scipy import stats
 from sim import units
 from sim.agents.sellers import ENTRY_WAVE, Kind
 from sim.config import ConfigError, get_key, has_key, make_config, merge, set_key, to_dict
-from sim.output import write_bytes, write_csv, write_text, write_yaml
+from sim.output import write_bytes, write_csv, write_json, write_text, write_yaml
 from sim.parallel import process_pool
 from sim.warmup import trend
 
@@ -225,11 +225,11 @@ def cached_replications(reps: list[dict[str, dict[str, Any]]], starts: dict[str,
     return out
 
 
-def cache_seconds(cache: str | Path) -> tuple[int, float]:
-    """(replications, worker-seconds) of the results kept in a comparison cache."""
+def cache_seconds(cache: str | Path, keys: list[str] | None = None) -> tuple[int, float]:
+    """(replications, worker-seconds) of the results kept in a comparison cache (those named ``keys``, or all)."""
     import pickle
 
-    files = sorted(Path(cache).glob("*.pkl"))
+    files = sorted(Path(cache).glob("*.pkl")) if keys is None else [Path(cache) / f"{k}.pkl" for k in keys]
     secs = 0.0
     for path in files:
         with open(path, "rb") as f:
@@ -587,6 +587,9 @@ def compare(experiment: Experiment, base: dict[str, Any], replications: int, out
     if out_dir is not None:
         _write(Path(out_dir), experiment, arms, replications, comparison, decomposition, by, starts, ensemble)
         write_csv(Path(out_dir) / "replications.csv", long, index=False)
+        if cache is not None and not independent:  # what the answer cost: the seconds of its replications
+            n, secs = cache_seconds(cache, [replication_key(a, starts) for a in reps])
+            write_json(Path(out_dir) / "cost.json", {"replications": n, "worker_seconds": round(secs, 1)})
     return comparison, decomposition
 
 

@@ -150,7 +150,7 @@ def fingerprint(base: dict[str, Any], exp: Any, members: pd.DataFrame) -> str:
 
 def compute(design: Design, out: Path, only: set[str] | None = None, workers: int = 1, progress: bool = True) -> None:
     """Run every comparison of the design not finished yet (resuming from kept replications)."""
-    from sim.compare import cache_seconds, compare, load_experiment
+    from sim.compare import compare, load_experiment
 
     for q in design.questions:
         if only and q.id not in only:
@@ -173,8 +173,8 @@ def compute(design: Design, out: Path, only: set[str] | None = None, workers: in
             t0 = time.perf_counter()
             compare(exp, base, reps, folder, workers=workers, progress=progress, ensemble=members,
                     cache=folder / "cache")
-            n, secs = cache_seconds(folder / "cache")
-            write_json(done, {**stamp, "units": n, "worker_seconds": round(secs, 1),
+            cost = json.loads((folder / "cost.json").read_text())
+            write_json(done, {**stamp, "units": cost["replications"], "worker_seconds": cost["worker_seconds"],
                               "wall_seconds_last": round(time.perf_counter() - t0, 1), "workers_last": workers,
                               "consumers": int(base["consumers"]["n"]), "days": int(base["days"]),
                               "burn_in": int(base["burn_in"])})
