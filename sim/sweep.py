@@ -15,7 +15,7 @@ reads a design from ``configs/sweep/<name>.yaml``::
     ensemble: kuaishou2021                  # optional: every point on every member of a calibrated ensemble
 
 With an ensemble (the design's ``ensemble:`` entry, or ``ensemble=<name or path>`` on the command
-line; :mod:`sim.ensemble`), every point runs on every member's parameters (the swept keys override the
+line; :mod:`sim.ensemble`), every point runs on every member's parameters (the design's base and swept keys override the
 member's), ``seeds`` replications each; ``results`` gain a ``member`` column and
 ``ensemble_summary.csv`` gives, for each point and metric, the ensemble mean, the stochastic interval
 and the members' range (:func:`sim.ensemble.summarise`), so a reader sees whether seeds or parameters
@@ -207,7 +207,7 @@ def run_id(config: dict[str, Any]) -> str:
 
 def plan(design: Design, base: dict[str, Any]) -> list[RunSpec]:
     """Every run of the design: points x (ensemble members x) seeds, each with its resolved, validated
-    configuration (a member's parameters first, then the point's)."""
+    configuration (a member's parameters first, then the design's base, then the point's)."""
     root = merge(base, design.base)
     if design.ensemble is None:
         members: list[tuple[int, dict[str, Any]]] = [(-1, root)]
@@ -215,7 +215,8 @@ def plan(design: Design, base: dict[str, Any]) -> list[RunSpec]:
         from sim import ensemble
 
         table = ensemble.load(design.ensemble, root)
-        members = [(m, ensemble.apply(root, table.iloc[m])) for m in range(len(table))]
+        # the design's base (like a swept key) is the design: it overrides the member's calibrated value
+        members = [(m, merge(ensemble.apply(base, table.iloc[m]), design.base)) for m in range(len(table))]
     specs = []
     for p, point in enumerate(sample_points(design)):
         for m, member_root in members:

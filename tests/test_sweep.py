@@ -251,13 +251,14 @@ def test_a_sweep_over_an_ensemble_reports_seed_and_parameter_uncertainty(tmp_pat
     """Every point runs on every member (the swept key overrides the member's); the summary's members'
     range spans the parameter's effect and dominates the seeds' interval."""
     members = pd.DataFrame({"member": [0, 1, 2], "choice.intercept": [-4.0, -3.5, -3.0],
-                            "platform.feed_load": [9.0, 9.0, 9.0]})
+                            "platform.feed_load": [9.0, 9.0, 9.0], "consumers.n": [3000, 3000, 3000]})
     path = tmp_path / "ens.csv"
     members.to_csv(path, index=False)
     design = _design({"platform.feed_load": {"values": [1.0, 2.0]}}, seeds=3, ensemble=str(path))
     specs = plan(design, BASE)
     assert len(specs) == 2 * 3 * 3 and {s.member for s in specs} == {0, 1, 2}
     assert all(s.config["platform"]["feed_load"] == s.params["platform.feed_load"] for s in specs)
+    assert all(s.config["consumers"]["n"] == TINY["consumers"]["n"] for s in specs)  # the design's base wins too
     results = run_sweep(design, BASE, tmp_path / "out", evaluate=by_member, workers=1, progress=False)
     assert (results["status"] == "ok").all() and set(results["member"]) == {0, 1, 2}
     summary = pd.read_csv(tmp_path / "out" / "ensemble_summary.csv")
