@@ -431,12 +431,15 @@ def answer_quality(results: dict[str, Result]) -> tuple[list[str], list[str]]:
                      f"platform trust {say(r.row(pol, 'd_platform_trust'))}; repurchase "
                      f"{say(r.row(pol, 'd_repurchase_rate'))}.")
     early, late = r.row("seed_package", "d_gmv_total_early"), r.row("seed_package", "d_gmv_total_late")
-    cost = {-1: "cost GMV in the short run", 0: "cost no measurable GMV in the short run",
-            1: "raise GMV from the start"}[sign(early)]
-    buy = {1: "and raise it in the long run", 0: "and leave long-run GMV within noise",
-           -1: "and lower it in the long run too"}[sign(late)]
-    lines.insert(0, f"**The seed's quality package ({cost}) {buy}**; its trust effect: "
-                    f"{['lower', 'within noise', 'higher'][sign(r.row('seed_package', 'd_platform_trust')) + 1]}.")
+    short = {-1: "costs GMV in the short run", 0: "costs no measurable GMV in the short run",
+             1: "raises GMV from the start"}[sign(early)]
+    long = {1: "raises it in the long run", 0: "leaves long-run GMV within noise",
+            -1: "lowers it in the long run too"}[sign(late)]
+    trust = ["lowers", "leaves within noise", "raises"][sign(r.row("seed_package", "d_platform_trust")) + 1]
+    lines.insert(0, f"**The seed's quality package {short} and {long}**; it {trust} platform trust.")
+    lines.append("Through (seed package): buyers a day " + say(r.row("seed_package", "d_buyers_per_day"))
+                 + "; orders per buyer " + say(r.row("seed_package", "d_orders_per_buyer"))
+                 + "; average basket " + say(r.row("seed_package", "d_average_basket")) + ".")
     return lines, [member_conditions(r, "seed_package", "d_gmv_total_late", "The seed's package, change in the last 90 days' GMV") + "."]
 
 
