@@ -260,6 +260,14 @@ def gmv_change(res: Result, policy: str, metric: str = "d_gmv_total") -> str:
     return say(res.row(policy, metric), res.baseline_gmv(policy), f" ({relative(res, policy, metric)} of the baseline's)")
 
 
+def agreement(row: pd.Series, at: float = 0.0) -> str:
+    """How a verdict's sentence ends: whether every plausible market agrees on its side of ``at``."""
+    if not sign(row, at):
+        return "."
+    return (" in every plausible market of the ensemble." if robust(row, at)
+            else ", though the ensemble's range includes no effect (the members disagree).")
+
+
 def relative(res: Result, policy: str, metric: str = "d_gmv_total") -> str:
     """A change in GMV as a share of the baseline's GMV over the same window."""
     window = metric[len("d_gmv_total"):] if metric.startswith("d_gmv_total") else ""
@@ -416,7 +424,7 @@ def answer_poaching(results: dict[str, Result]) -> tuple[list[str], list[str]]:
     lines.insert(0, {1: "**Yes**: SP incubation raises the sales of brands exposed to poaching",
                      -1: "**No**: brands sell less with SP incubation", 0: "**Not measurably**: SP incubation's "
                      "effect on brands' sales is within noise"}[sign(brands)]
-                 + (" in every member of the ensemble." if robust(brands) else "."))
+                 + agreement(brands))
     return lines, [member_conditions(r, "incubation", "d_gmv_treated", "Change in brands' GMV") + "."]
 
 
@@ -448,13 +456,14 @@ def answer_upgrade(results: dict[str, Result]) -> tuple[list[str], list[str]]:
     scale = r.baseline_gmv("subsidy")
     late = r.row("subsidy", "d_gmv_total_late")
     ups = r.arm_row("subsidy", "upgrades_total")
-    lines = [f"Upgrades over the run: {say(ups)} against {units.value(ups['baseline'], 'count')} without the subsidy.",
+    lines = [f"Change in upgrades over the run: {say(ups)}, from {units.value(ups['baseline'], 'count')} without "
+             "the subsidy.",
              f"Total GMV {gmv_change(r, 'subsidy', 'd_gmv_total')}; last 90 days "
              f"{gmv_change(r, 'subsidy', 'd_gmv_total_late')}.",
              f"Upgraded sellers' GMV {say(r.row('subsidy', 'd_gmv_treated'), scale)}."]
     lines.insert(0, {1: "**Yes**: the upgrade subsidy grows long-run GMV", -1: "**No**: long-run GMV falls with the "
                      "subsidy", 0: "**Not measurably**: the subsidy's effect on long-run GMV is within noise"}[sign(late)]
-                 + (" in every member of the ensemble." if robust(late) else "."))
+                 + agreement(late))
     return lines, [member_conditions(r, "subsidy", "d_gmv_total_late", "Change in the last 90 days' GMV") + "."]
 
 
