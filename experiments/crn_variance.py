@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wave", type=float, default=1.5e5,
                     help="real brands in the preset's entry wave (default: doubles the brands of the default overrides)")
     # 20,000 consumers with the brands' density raised 15x (10 brand agents), a 360-day burn-in, half a year
-    ap.add_argument("overrides", nargs="*", default=["consumers.n=20000", "brands.real_n=1.5e5", "days=180",
+    ap.add_argument("overrides", nargs="*", default=["consumers.n=20000", "consumers.scale=3000.0", "brands.real_n=1.5e5", "days=180",
                                                      "burn_in=360"])
     ap.add_argument("--table", help="print the markdown table of a record written by this script, and stop")
     args = ap.parse_args(argv)

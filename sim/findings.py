@@ -527,7 +527,7 @@ def _cost(done: dict[str, Any]) -> str:
             f"{done['worker_seconds'] / 60:.0f} worker-minutes (about {done['worker_seconds'] / 120:.0f} minutes on 2 cores)")
 
 
-def agents(run: Run) -> str:
+def agents_of(run: Run) -> dict[str, int]:
     """How many agents stand for each seller population at the run's resolution (sim.resolution)."""
     from sim import resolution
     from sim.compare import load_experiment
@@ -536,7 +536,11 @@ def agents(run: Run) -> str:
     _, base, _ = load_experiment(run.experiment, list(run.overrides))
     cfg = make_config(base)
     pops = resolution.describe(resolution.plan(cfg), cfg.consumers.scale, cfg.min_agents)["populations"]
-    return "agents at start: " + ", ".join(f"{v['agents']:,} {k}" for k, v in pops.items())
+    return {k: int(v["agents"]) for k, v in pops.items()}
+
+
+def agents(run: Run) -> str:
+    return "agents at start: " + ", ".join(f"{n:,} {k}" for k, n in agents_of(run).items())
 
 
 FIGURES = (("decomposition", "decomposition.png"), ("GMV by arm", "gmv_by_arm.png"),
@@ -587,9 +591,39 @@ def report(design: Design, out: Path, doc_dir: Path | None = None) -> str:
                          f"the baseline's GMV trend {say(trend)} (the calibrated market grows as the 2021 platform did). "
                          + figure_links(run_folder(out, q, run), doc_dir))
         lines.append("")
+    lines += ["## Read with", ""] + [f"- {c}" for c in caveats(design, out)] + [""]
     lines += ["## Cost", "", f"All finished runs: {total / 3600:.1f} worker-hours on this machine "
               f"(about {total / 7200:.1f} hours on 2 cores).", ""]
     return "\n".join(lines)
+
+
+def caveats(design: Design, out: Path) -> list[str]:
+    """What limits the answers, checked on the finished runs (not typed in)."""
+    done = [(q, run, load_result(run_folder(out, q, run))) for q in design.questions for run in q.runs]
+    done = [(q, run, res) for q, run, res in done if res is not None]
+    notes = []
+    members = sorted({len(res.done["members"]) for _, run, res in done if not run.condition})
+    if members:
+        notes.append(f"Each answer rests on {' or '.join(map(str, members))} of the ensemble's members and "
+                     f"{' or '.join(map(str, sorted({res.done['replications'] for _, _, res in done})))} seeds each: "
+                     "with so few members the ensemble range is close to the members' minimum and maximum, and the "
+                     "parameter share is a rough estimate (0% when the members differ no more than seeds do).")
+    brands = [res.decomposition[res.decomposition["metric"] == "d_n_brands"] for _, _, res in done]
+    if brands and all(len(b) and np.allclose(b[["estimate", "ci_low", "ci_high"]].to_numpy(float), 0) for b in brands):
+        notes.append("In no run does the number of active brands at the end differ between arms: brands do not leave "
+                     "within a year in this model, so no policy can change brand survival (a structural misfit, "
+                     "docs/VALIDATION.md).")
+    few = sorted({(agents_of(run)["providers"]) for q, run, _ in done if q.id in ("sp_fund", "sp_room", "poaching")})
+    if few and few[-1] < 30:
+        from sim import resolution
+        from sim.config import make_config
+
+        fine = make_config(consumers={"n": 1_000_000, "scale": 300.0})
+        sps = resolution.describe(resolution.plan(fine), 300.0, fine.min_agents)["populations"]["providers"]["agents"]
+        notes.append(f"The SP answers (questions 2, 4 and 7) rest on {' or '.join(map(str, few))} simulated SPs, one "
+                     "or a few per tier: SP counts move in large steps and their intervals are wide. The same "
+                     f"platform at 1e6 consumers has {sps} SP agents, at ten times the cost of a run.")
+    return notes
 
 
 README_START, README_END = "<!-- findings-headline:start -->", "<!-- findings-headline:end -->"

@@ -15,7 +15,7 @@ from sim.compare import (ARM_METRICS, ARM_UNITS, RATIOS, UNITS, Arm, Experiment,
                          load_experiment, paired_t, ratio_ci, report, summarise)
 
 #: 5000 consumers (5% of the platform) in a denser world: 150 hosts, 300 merchants, 5 brands, 5 SPs; a short burn-in.
-SMALL = ["consumers.n=5000", "hosts.real_n=9e6", "merchants.real_n=1.8e7", "days=150", "brands.real_n=3e5",
+SMALL = ["consumers.n=5000", "consumers.scale=3000.0", "hosts.real_n=9e6", "merchants.real_n=1.8e7", "days=150", "brands.real_n=3e5",
          "providers.real_n=3e5", "burn_in=30"]
 WAVE = 600_000  # real brands entering the platform: 10 brand agents in this world
 
