@@ -618,11 +618,11 @@ def caveats(design: Design, out: Path) -> list[str]:
         from sim import resolution
         from sim.config import make_config
 
-        fine = make_config(consumers={"n": 1_000_000, "scale": 300.0})
-        sps = resolution.describe(resolution.plan(fine), 300.0, fine.min_agents)["populations"]["providers"]["agents"]
+        fine = make_config(consumers={"n": 10_000_000, "scale": 30.0})
+        sps = resolution.describe(resolution.plan(fine), 30.0, fine.min_agents)["populations"]["providers"]["agents"]
         notes.append(f"The SP answers (questions 2, 4 and 7) rest on {' or '.join(map(str, few))} simulated SPs, one "
                      "or a few per tier: SP counts move in large steps and their intervals are wide. The same "
-                     f"platform at 1e6 consumers has {sps} SP agents, at ten times the cost of a run.")
+                     f"platform at 1e7 consumers has {sps} SP agents, at a hundred times the cost of a run.")
     return notes
 
 
