@@ -148,25 +148,39 @@ def fingerprint(base: dict[str, Any], exp: Any, members: pd.DataFrame) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def plan_run(design: Design, run: Run) -> tuple[Any, dict[str, Any], pd.DataFrame, int, dict[str, Any]]:
+    """A run's experiment (its policies kept), market, members and replications, and the stamp its results carry."""
+    from sim.compare import load_experiment
+
+    exp, base, _, table = load_experiment(run.experiment, [*run.overrides, f"ensemble={design.ensemble}"],
+                                          with_ensemble=True)
+    exp.policies = {p: exp.policies[p] for p in run.policies} if run.policies else exp.policies
+    members = spaced(table, design.run_members(run))
+    reps = design.run_replications(run)
+    stamp = {"experiment": run.experiment, "overrides": list(run.overrides), "policies": list(exp.policies),
+             "members": [int(m) for m in members.index], "replications": reps,
+             "fingerprint": fingerprint(base, exp, members)}
+    return exp, base, members, reps, stamp
+
+
+def finished(folder: Path, stamp: dict[str, Any]) -> bool:
+    """Whether ``folder`` holds the results of the run ``stamp`` describes (not of an earlier design or model)."""
+    done = folder / "done.json"
+    return done.exists() and {k: v for k, v in json.loads(done.read_text()).items() if k in stamp} == stamp
+
+
 def compute(design: Design, out: Path, only: set[str] | None = None, workers: int = 1, progress: bool = True) -> None:
     """Run every comparison of the design not finished yet (resuming from kept replications)."""
-    from sim.compare import compare, load_experiment
+    from sim.compare import compare
 
     for q in design.questions:
         if only and q.id not in only:
             continue
         for run in q.runs:
             folder = run_folder(out, q, run)
-            exp, base, _, table = load_experiment(run.experiment, [*run.overrides, f"ensemble={design.ensemble}"],
-                                                  with_ensemble=True)
-            exp.policies = {p: exp.policies[p] for p in run.policies} if run.policies else exp.policies
-            members = spaced(table, design.run_members(run))
-            reps = design.run_replications(run)
-            stamp = {"experiment": run.experiment, "overrides": list(run.overrides), "policies": list(exp.policies),
-                     "members": [int(m) for m in members.index], "replications": reps,
-                     "fingerprint": fingerprint(base, exp, members)}
+            exp, base, members, reps, stamp = plan_run(design, run)
             done = folder / "done.json"
-            if done.exists() and {k: v for k, v in json.loads(done.read_text()).items() if k in stamp} == stamp:
+            if finished(folder, stamp):
                 continue
             if progress:
                 print(f"findings: {q.id}/{run.name}: {len(members)} members x {reps} replications", file=sys.stderr)
@@ -215,9 +229,10 @@ class Result:
         return float(self.row(policy, "gmv_total_baseline")["estimate"])
 
 
-def load_result(folder: Path) -> Result | None:
-    """The tables of a finished run (None when it has not finished)."""
-    if not (folder / "done.json").exists():
+def load_result(folder: Path, stamp: dict[str, Any] | None = None) -> Result | None:
+    """The tables of a finished run (None when it has not finished, or holds another design's results than
+    ``stamp``'s)."""
+    if not (folder / "done.json").exists() or (stamp is not None and not finished(folder, stamp)):
         return None
     cfg = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
     return Result(pd.read_csv(folder / "decomposition.csv"), pd.read_csv(folder / "replications.csv"),
@@ -262,10 +277,10 @@ def gmv_change(res: Result, policy: str, metric: str = "d_gmv_total") -> str:
 
 def agreement(row: pd.Series, at: float = 0.0) -> str:
     """How a verdict's sentence ends: whether every plausible market agrees on its side of ``at``."""
-    if not sign(row, at):
+    if not sign(row, at) or not (np.isfinite(row["param_low"]) and np.isfinite(row["param_high"])):
         return "."
     return (" in every plausible market of the ensemble." if robust(row, at)
-            else ", though the ensemble's range includes no effect (the members disagree).")
+            else f", though the ensemble's range includes {_at(at, row['metric'])} (the members disagree).")
 
 
 def relative(res: Result, policy: str, metric: str = "d_gmv_total") -> str:
@@ -333,9 +348,7 @@ def answer_pie(results: dict[str, Result]) -> tuple[list[str], list[str]]:
                -1: "**Mostly cannibalization**: less than half of the entrants' sales are new to the market",
                0: "**Neither dominates**: the share of entrants' sales new to the market is not distinguishable "
                   "from one half"}[s]
-    verdict += (" in every plausible market of the ensemble." if robust(share, 0.5)
-                else ", but the members of the ensemble disagree on the side of one half." if s
-                else ".")
+    verdict += agreement(share, 0.5)
     lines.insert(0, verdict)
     flips = [member_conditions(r, "entry", "incremental_share", "Incremental share", 0.5) + "."]
     if "closed_market" in results:
@@ -570,8 +583,9 @@ def report(design: Design, out: Path, doc_dir: Path | None = None) -> str:
              "than seed noise makes them). Money is yuan at platform scale over the run. Per-question folders "
              f"under `{design.out}/` hold `report.md`, `decomposition.csv`, `replications.csv` and figures.", ""]
     total = 0.0
+    loaded = load_results(design, out)
     for i, q in enumerate(design.questions, 1):
-        results = {run.name: load_result(run_folder(out, q, run)) for run in q.runs}
+        results = {run.name: loaded[q.id, run.name] for run in q.runs}
         lines += [f"## {i}. {q.title}", "", f"*{q.question}*", ""]
         missing = [name for name, res in results.items() if res is None]
         if missing:
@@ -591,15 +605,21 @@ def report(design: Design, out: Path, doc_dir: Path | None = None) -> str:
                          f"the baseline's GMV trend {say(trend)} (the calibrated market grows as the 2021 platform did). "
                          + figure_links(run_folder(out, q, run), doc_dir))
         lines.append("")
-    lines += ["## Read with", ""] + [f"- {c}" for c in caveats(design, out)] + [""]
+    lines += ["## Read with", ""] + [f"- {c}" for c in caveats(design, loaded)] + [""]
     lines += ["## Cost", "", f"All finished runs: {total / 3600:.1f} worker-hours on this machine "
               f"(about {total / 7200:.1f} hours on 2 cores).", ""]
     return "\n".join(lines)
 
 
-def caveats(design: Design, out: Path) -> list[str]:
+def load_results(design: Design, out: Path) -> dict[tuple[str, str], Result | None]:
+    """Every run's results by (question, run), None where not finished for the design as it is now."""
+    return {(q.id, run.name): load_result(run_folder(out, q, run), plan_run(design, run)[4])
+            for q in design.questions for run in q.runs}
+
+
+def caveats(design: Design, loaded: dict[tuple[str, str], Result | None]) -> list[str]:
     """What limits the answers, checked on the finished runs (not typed in)."""
-    done = [(q, run, load_result(run_folder(out, q, run))) for q in design.questions for run in q.runs]
+    done = [(q, run, loaded[q.id, run.name]) for q in design.questions for run in q.runs]
     done = [(q, run, res) for q, run, res in done if res is not None]
     notes = []
     members = sorted({len(res.done["members"]) for _, run, res in done if not run.condition})
@@ -635,7 +655,7 @@ def readme_headline(design: Design, out: Path) -> str | None:
 
     q = design.questions[0]
     run = q.runs[0]
-    res = load_result(run_folder(out, q, run))
+    res = load_result(run_folder(out, q, run), plan_run(design, run)[4])
     if res is None:
         return None
     exp, _, _ = load_experiment(run.experiment, list(run.overrides))
@@ -674,9 +694,8 @@ def main(argv: list[str] | None = None) -> int:
     doc = Path(args.doc) if args.doc else (ROOT / "docs" / "FINDINGS.md" if repo else Path("FINDINGS.md"))
     write_text(doc, report(design, out, doc.resolve().parent))
     readme = ROOT / "README.md"
-    text = readme_headline(design, out) if repo and not args.design and not args.out else None
-    if text is not None and README_START in readme.read_text(encoding="utf-8"):
-        replace_block(readme, README_START, README_END, text)
+    if repo and not args.design and not args.out and README_START in readme.read_text(encoding="utf-8"):
+        replace_block(readme, README_START, README_END, readme_headline(design, out) or "")
     print(doc)
     return 0
 
