@@ -527,7 +527,8 @@ def condition_line(q: Question, main: Result, run: Run, res: Result) -> str:
             else "not distinguishable from the verdict's threshold")
     members = ", ".join(map(str, ids))
     return (f"With {changed} (member{'s' if len(ids) > 1 else ''} {members} x {res.done['replications']} seeds): "
-            f"{words} {say(row, scale)}, against {units.value(ref, row['unit'], scale)} {where}: {flip}.")
+            f"{words} {say(row, scale)}, against {units.value(ref, row['unit'], scale if row['unit'] == 'yuan' else 1.0)} "
+            f"{where}: {flip}.")
 
 
 ANSWERS = {"pie": answer_pie, "sp_fund": answer_sp_fund, "self_broadcast": answer_self_broadcast,
@@ -535,7 +536,8 @@ ANSWERS = {"pie": answer_pie, "sp_fund": answer_sp_fund, "self_broadcast": answe
 
 
 def _cost(done: dict[str, Any]) -> str:
-    return (f"{done['units']} replications ({len(done['members'])} members x {done['replications']}) of "
+    n = len(done["members"])
+    return (f"{done['units']} replications ({n} member{'s' if n > 1 else ''} x {done['replications']}) of "
             f"{done['consumers']:,} consumers, {done['burn_in']} burn-in + {done['days']} reported days: "
             f"{done['worker_seconds'] / 60:.0f} worker-minutes (about {done['worker_seconds'] / 120:.0f} minutes on 2 cores)")
 
