@@ -225,6 +225,18 @@ class Result:
         out["baseline"] = float(c["baseline"].mean())
         return out
 
+    def between(self, policy: str, other: str, metric: str) -> pd.Series:
+        """An arm-level metric of one policy arm against another's, paired by member and replication."""
+        from sim import ensemble as ens
+
+        c = self.comparison[self.comparison["metric"] == metric].pivot_table(
+            index=["member", "replication"], columns="policy", values="policy_value")
+        v = (c[policy] - c[other]).rename("value").reset_index()
+        v["policy"], v["metric"] = f"{policy} - {other}", metric
+        out = ens.summarise(v[["policy", "member", "replication", "metric", "value"]], {}).iloc[0].copy()
+        out["unit"] = self.comparison.loc[self.comparison["metric"] == metric, "unit"].iloc[0]
+        return out
+
     def baseline_gmv(self, policy: str) -> float:
         return float(self.row(policy, "gmv_total_baseline")["estimate"])
 
@@ -413,16 +425,21 @@ def answer_self_broadcast(results: dict[str, Result]) -> tuple[list[str], list[s
         scale = r.baseline_gmv(pol)
         host = r.arm_row(pol, "gmv_host_channel")
         lines.append(f"`{pol}`: hosts' channel GMV {say(host, scale)} "
-                     f"({units.percent(host['estimate'] / host['baseline']) if host['baseline'] else 'n/a'}); "
+                     f"({units.percent(host['estimate'] / host['baseline']) if host['baseline'] else 'n/a'} of the baseline's); "
                      f"brands' GMV {say(r.row(pol, 'd_gmv_treated'), scale)}; total GMV "
                      f"{gmv_change(r, pol, 'd_gmv_total')}.")
     h0, h1 = r.arm_row("self_broadcast", "gmv_host_channel"), r.arm_row("self_broadcast_compensated", "gmv_host_channel")
     part = {-1: "Self-broadcast **takes sales from hosts**", 1: "Self-broadcast **does not take sales from hosts** "
             "(their channel grows)", 0: "Self-broadcast's effect on hosts' sales is **within noise**"}[sign(h0)]
-    comp = ("compensation leaves hosts better off than without it" if h1["estimate"] > h0["estimate"]
-            else "compensation does not restore hosts' sales")
-    lines.insert(0, f"{part}; {comp} (host channel {units.value(h1['estimate'] - h0['estimate'], 'yuan', abs(h0['baseline']))} "
-                    "compared with uncompensated self-broadcast, ensemble means).")
+    gain = r.between("self_broadcast_compensated", "self_broadcast", "gmv_host_channel")
+    scale = abs(h0["baseline"])
+    if sign(gain) > 0:
+        restored = gain["estimate"] / -h0["estimate"] if h0["estimate"] < 0 else np.nan
+        comp = (f"compensation raises hosts' sales by {say(gain, scale)} against uncompensated self-broadcast"
+                + (f", restoring {units.percent(restored)} of what they lose" if np.isfinite(restored) else ""))
+    else:
+        comp = f"compensation does not measurably restore hosts' sales ({say(gain, scale)} against uncompensated)"
+    lines.insert(0, f"{part}; {comp}.")
     flips = [member_conditions(r, "self_broadcast", "d_gmv_total", "Uncompensated self-broadcast, change in total GMV") + "."]
     return lines, flips
 
