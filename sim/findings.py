@@ -630,6 +630,12 @@ def report(design: Design, out: Path, doc_dir: Path | None = None) -> str:
     return "\n".join(lines)
 
 
+def _either(values: list[int]) -> str:
+    """3, 4 or 6."""
+    words = [str(v) for v in values]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
 def load_results(design: Design, out: Path) -> dict[tuple[str, str], Result | None]:
     """Every run's results by (question, run), None where not finished for the design as it is now."""
     return {(q.id, run.name): load_result(run_folder(out, q, run), plan_run(design, run)[4])
@@ -643,8 +649,8 @@ def caveats(design: Design, loaded: dict[tuple[str, str], Result | None]) -> lis
     notes = []
     members = sorted({len(res.done["members"]) for _, run, res in done if not run.condition})
     if members:
-        notes.append(f"Each answer rests on {' or '.join(map(str, members))} of the ensemble's members and "
-                     f"{' or '.join(map(str, sorted({res.done['replications'] for _, _, res in done})))} seeds each: "
+        notes.append(f"Each answer rests on {_either(members)} of the ensemble's members and "
+                     f"{_either(sorted({res.done['replications'] for _, _, res in done}))} seeds each: "
                      "with so few members the ensemble range is close to the members' minimum and maximum, and the "
                      "parameter share is a rough estimate (0% when the members differ no more than seeds do).")
     brands = [res.decomposition[res.decomposition["metric"] == "d_n_brands"] for _, _, res in done]
@@ -659,7 +665,7 @@ def caveats(design: Design, loaded: dict[tuple[str, str], Result | None]) -> lis
 
         fine = make_config(consumers={"n": 10_000_000, "scale": 30.0})
         sps = resolution.describe(resolution.plan(fine), 30.0, fine.min_agents)["populations"]["providers"]["agents"]
-        notes.append(f"The SP answers (questions 2, 4 and 7) rest on {' or '.join(map(str, few))} simulated SPs, one "
+        notes.append(f"The SP answers (questions 2, 4 and 7) rest on {_either(few)} simulated SPs, one "
                      "or a few per tier: SP counts move in large steps and their intervals are wide. The same "
                      f"platform at 1e7 consumers has {sps} SP agents, at a hundred times the cost of a run.")
     return notes
