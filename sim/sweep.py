@@ -51,7 +51,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from sim.config import ConfigError, has_key, make_config, merge, set_key, to_dict
+from sim.config import ConfigError, get_key, has_key, make_config, merge, set_key, to_dict
 from sim.metrics import METRICS
 from sim.output import write_atomic, write_json
 from sim.parallel import process_pool
@@ -457,7 +457,8 @@ def config_of(out: str | Path, rid: str) -> dict[str, Any]:
 def load_design(name: str, overrides: list[str] | None = None) -> tuple[Design, dict[str, Any]]:
     """Compose ``configs/sweep_run.yaml`` with ``sweep=name``; validate the design and the base market.
 
-    ``ensemble=<name or path>`` among the overrides sets the design's ensemble.
+    ``ensemble=<name or path>`` among the overrides sets the design's ensemble; the other dotted keys set on
+    the command line join the design's ``base`` (so they override an ensemble member's value too).
     """
     from sim.__main__ import compose
 
@@ -468,6 +469,13 @@ def load_design(name: str, overrides: list[str] | None = None) -> tuple[Design, 
     if ens:
         sweep["ensemble"] = ens[-1]
     base = to_dict(make_config(data))
+    # a key set on the command line is part of the design, like its base: it overrides an ensemble member's value
+    for key in (o.split("=", 1)[0].lstrip("+~") for o in overrides or [] if "=" in o and not o.startswith("ensemble=")):
+        if "." in key and has_key(base, key):
+            nested: Any = get_key(base, key)
+            for part in reversed(key.split(".")):
+                nested = {part: nested}
+            sweep["base"] = merge(sweep.get("base") or {}, nested)
     return validate_design(sweep, base), base
 
 

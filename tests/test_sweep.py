@@ -277,3 +277,16 @@ def test_a_missing_ensemble_is_rejected_before_any_run():
         _design({"platform.feed_load": {"values": [1.0]}}, ensemble="no_such_ensemble")
     design, _ = load_design("demo", ["ensemble=kuaishou2021"])
     assert design.ensemble == "kuaishou2021"
+
+
+def test_a_key_set_on_the_command_line_overrides_the_ensemble_members(tmp_path):
+    path = tmp_path / "ens.csv"
+    pd.DataFrame({"member": [0, 1], "consumers.budget_mean": [6.0, 12.0],
+                  "choice.intercept": [-4.0, -3.0]}).to_csv(path, index=False)
+    design, base = load_design("demo", [f"ensemble={path}", "consumers.budget_mean=9.0"])
+    specs = plan(design, base)
+    assert {s.config["consumers"]["budget_mean"] for s in specs} == {9.0}
+    assert {s.config["choice"]["intercept"] for s in specs} == {-4.0, -3.0}  # the members' other values stay
+    plain, base9 = load_design("demo", ["consumers.budget_mean=9.0"])  # without an ensemble nothing changes
+    bare, _ = load_design("demo", [])
+    assert [s.run_id for s in plan(plain, base9)] == [s.run_id for s in plan(bare, base9)]
