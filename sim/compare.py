@@ -50,7 +50,7 @@ from scipy import stats
 from sim import units
 from sim.agents.sellers import ENTRY_WAVE, Kind
 from sim.config import ConfigError, get_key, has_key, make_config, merge, set_key, to_dict
-from sim.output import write_bytes, write_csv, write_json, write_text, write_yaml
+from sim.output import digest, write_bytes, write_csv, write_json, write_text, write_yaml
 from sim.parallel import process_pool
 from sim.warmup import trend
 
@@ -181,11 +181,7 @@ def run_replication(arms: dict[str, dict[str, Any]], starts: dict[str, int]) -> 
 
 def replication_key(arms: dict[str, dict[str, Any]], starts: dict[str, int]) -> str:
     """A name for one replication's result: a hash of every arm's full configuration and the policy starts."""
-    import hashlib
-    import json
-
-    text = json.dumps({"arms": arms, "starts": starts, "version": _version()}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return digest({"arms": arms, "starts": starts, "version": _version()})
 
 
 def _version() -> str:

@@ -28,7 +28,7 @@ from scipy import stats
 
 from sim import units
 from sim.config import ConfigError
-from sim.output import replace_block, write_json, write_text
+from sim.output import digest, replace_block, write_json, write_text
 from sim.paths import config_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,13 +139,10 @@ def run_folder(out: Path, question: Question, run: Run) -> Path:
 
 def fingerprint(base: dict[str, Any], exp: Any, members: pd.DataFrame) -> str:
     """A hash of everything a run's answer depends on: the market, the arms, the members' values, the version."""
-    import hashlib
-
     from sim import __version__
 
-    text = json.dumps({"base": base, "baseline": exp.baseline, "policies": exp.policies, "treated": exp.treated,
-                       "members": members.to_dict(orient="list"), "version": __version__}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return digest({"base": base, "baseline": exp.baseline, "policies": exp.policies, "treated": exp.treated,
+                   "members": members.to_dict(orient="list"), "version": __version__})
 
 
 def plan_run(design: Design, run: Run) -> tuple[Any, dict[str, Any], pd.DataFrame, int, dict[str, Any]]:

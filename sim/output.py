@@ -48,6 +48,14 @@ def write_text(path: Path, text: str) -> Path:
     return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
+def digest(data: Any, length: int = 20) -> str:
+    """A stable hex key of JSON-like ``data`` (sorted keys; other values by their ``str``): names results
+    by the configuration that made them."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:length]
+
+
 def write_bytes(path: Path, data: bytes) -> Path:
     return write_atomic(path, lambda p: p.write_bytes(data))
 

@@ -82,15 +82,21 @@ def process_pool(workers: int | None) -> WorkerPool:
     return WorkerPool(workers, ctx)
 
 
+def share_cores() -> None:
+    """In a worker whose jobs share the machine's cores: one thread each for the chunked kernels
+    (unless ``LIVESIM_THREADS`` says otherwise). Process-pool and Dask workers call it on start."""
+    if "LIVESIM_THREADS" not in os.environ:
+        from sim import kernels
+
+        kernels.THREADS = 1
+
+
 def _init_worker(parent: int) -> None:
     """First thing every worker runs: leave Ctrl-C to the parent, and exit when the parent is gone."""
     # Ctrl-C in a terminal signals the whole process group; an idle worker would print a traceback of
     # its own, a busy one would hand a KeyboardInterrupt back as its run's result
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if "LIVESIM_THREADS" not in os.environ:  # the workers share the cores: one thread each for the chunked passes
-        from sim import kernels
-
-        kernels.THREADS = 1
+    share_cores()
     threading.Thread(target=_exit_with, args=(parent,), name="exit-with-parent", daemon=True).start()
 
 

@@ -35,9 +35,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import json
-import os
 import math
 import sys
 import time
@@ -53,8 +51,8 @@ import pandas as pd
 
 from sim.config import ConfigError, get_key, has_key, make_config, merge, set_key, to_dict
 from sim.metrics import METRICS
-from sim.output import write_atomic, write_json
-from sim.parallel import process_pool
+from sim.output import digest, write_atomic, write_json
+from sim.parallel import process_pool, share_cores
 
 METHODS = ("grid", "random", "lhs", "sobol", "morris")
 
@@ -202,7 +200,7 @@ def seeds_for(design: Design) -> list[int]:
 
 def run_id(config: dict[str, Any]) -> str:
     """A stable key of a resolved configuration (seed included)."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return digest(config, 16)
 
 
 def plan(design: Design, base: dict[str, Any]) -> list[RunSpec]:
@@ -288,10 +286,7 @@ def one_kernel_thread() -> Any:
 
     class OneKernelThread(WorkerPlugin):
         def setup(self, worker: Any) -> None:
-            if "LIVESIM_THREADS" not in os.environ:
-                from sim import kernels
-
-                kernels.THREADS = 1
+            share_cores()
 
     return OneKernelThread()
 
