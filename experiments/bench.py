@@ -122,15 +122,14 @@ def floor_ms_per_day(model, days: int = 10) -> dict[str, float]:  # noqa: ANN001
         demand = np.floor(lam + rng.random(lam.size)).astype(np.int64)
         viewers = kernels.repeat_index(demand)
         slot = np.empty(viewers.size, np.int64)
-        kernels.alias_pick(rng.random(viewers.size), prob, pair, slot)
+        kernels.alias_pick(rng, prob, pair, slot)  # the compiled passes draw their own uniforms
         rooms = live[slot]
         seller = np.empty(viewers.size, np.int64)
-        kernels.on_screen(rng.random(viewers.size), rooms, n_items, slate, width, seller)
-        draw = rng.random(viewers.size)
-        cand, u, _, _ = kernels.purchase_candidates(
-            draw, viewers, seller, rooms, 0, none_f, 0.0, none_i, none_f, 0.0, none_i, none_f, C.trust, seg0,
+        kernels.on_screen(rng, rooms, n_items, slate, width, seller)
+        cand, draw, u, _, _ = kernels.purchase_candidates(
+            rng, viewers, seller, rooms, 0, none_f, 0.0, none_i, none_f, 0.0, none_i, none_f, C.trust, seg0,
             C.price_sens, zeros_s.ravel(), 1, no_store, np.zeros(S.n, bool), room_term, lp2, cfg.intercept, cfg.w_trust)
-        return int(np.count_nonzero(draw[cand] < logistic(u)))
+        return int(np.count_nonzero(draw < logistic(u)))
 
     out = {}
     for name, day in (("numpy", numpy_day), ("compiled", compiled_day)):

@@ -4,14 +4,17 @@ A day at 1e6 consumers has a few million views; written as chains of numpy
 operations, each view pays for a dozen temporaries.  These kernels do the same
 arithmetic in one pass per view, element by element, in the same order and
 without fast-math (no reassociation, no fused multiply-add), so their results
-are the bits the numpy expressions in their docstrings give.  Random numbers are
-never drawn here: callers draw uniforms from the run's numpy Generators (one
-stream per purpose, :mod:`sim.rng`) and pass them in, so every stream is the
-same whatever the compiler does.  The largest passes run in chunks of
-consecutive views on ``THREADS`` threads (the compiled code releases the GIL):
-every element is computed as in one pass and the chunks' outputs are
-concatenated in order, so the results do not depend on the number of threads
-(``tests/test_kernels.py`` and ``tests/test_determinism.py`` check it).
+are the bits the numpy expressions in their docstrings give.  The per-view
+passes draw their uniforms inside the pass from the run's numpy Generators (one
+stream per purpose, :mod:`sim.rng`): numba calls the same PCG64 bit generator,
+so element ``i`` gets the ``i``-th number of ``gen.random(n)``, and the day's
+millions of uniforms are neither stored nor drawn on one thread.  The largest
+passes run in chunks of consecutive views on ``THREADS`` threads (the compiled
+code releases the GIL): every element is computed as in one pass, each chunk
+draws from its own copy of the stream advanced to its first element
+(:func:`draw_chunks`), and the chunks' outputs are concatenated in order, so the
+results do not depend on the number of threads (``tests/test_kernels.py`` and
+``tests/test_determinism.py`` check it).
 
 Compiled functions are cached on disk (``cache=True``) so a new process loads
 them instead of compiling again.
@@ -27,6 +30,8 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from sim.rng import uniforms_from
+
 #: threads for the chunked passes: ``LIVESIM_THREADS``, else up to 2 (the benchmark machine's cores);
 #: worker processes of a parallel sweep use 1 (sim.parallel).  Results do not depend on it.
 THREADS = max(1, int(os.environ.get("LIVESIM_THREADS", min(2, os.cpu_count() or 1))))
@@ -38,6 +43,15 @@ def chunks(n: int) -> list[tuple[int, int]]:
     parts = max(1, min(THREADS, n // MIN_CHUNK))
     edges = [n * k // parts for k in range(parts + 1)]
     return list(zip(edges[:-1], edges[1:]))
+
+
+def draw_chunks(gen: np.random.Generator, n: int) -> list[tuple[int, int, np.random.Generator]]:
+    """:func:`chunks` of ``range(n)``, each with a copy of ``gen`` at the chunk's first uniform
+    (:func:`sim.rng.uniforms_from`); ``gen`` itself moves past the ``n`` uniforms, as ``gen.random(n)``
+    would move it."""
+    parts = [(i0, i1, uniforms_from(gen, i0)) for i0, i1 in chunks(n)]
+    gen.bit_generator.advance(n)
+    return parts
 
 
 def run_chunks(fn: Callable[..., Any], jobs: Sequence[tuple]) -> list[Any]:
@@ -87,22 +101,24 @@ def repeat_index(counts: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _alias_pick(i0: int, i1: int, u: np.ndarray, prob: np.ndarray, pair: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
-    """Walker alias draws ``i0 <= i < i1`` from uniforms ``u``: column ``floor(u K)``, kept if the fractional part is below
-    ``prob[column]``, otherwise its alias (the fractional part of ``u K`` is itself uniform).  ``pair``
-    holds (column, its alias) side by side, so the choice is an index, not a branch the CPU mispredicts
-    half the time."""
+def _alias_pick(i0: int, i1: int, gen: np.random.Generator, prob: np.ndarray, pair: np.ndarray,
+                out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Walker alias draws ``i0 <= i < i1``, one uniform ``u`` of ``gen`` each: column ``floor(u K)``, kept if
+    the fractional part is below ``prob[column]``, otherwise its alias (the fractional part of ``u K`` is
+    itself uniform).  ``pair`` holds (column, its alias) side by side, so the choice is an index, not a
+    branch the CPU mispredicts half the time."""
     k = prob.size
     for i in range(i0, i1):
-        x = u[i] * k
+        x = gen.random() * k
         col = np.int64(x)
         x -= col
         out[i] = pair[2 * col + np.int64(x >= prob[col])]
 
 
-def alias_pick(u: np.ndarray, prob: np.ndarray, pair: np.ndarray, out: np.ndarray) -> None:
-    """Walker alias draws from uniforms ``u`` into ``out`` (:func:`_alias_pick`, chunks on threads)."""
-    run_chunks(_alias_pick, [(i0, i1, u, prob, pair, out) for i0, i1 in chunks(u.size)])
+def alias_pick(gen: np.random.Generator, prob: np.ndarray, pair: np.ndarray, out: np.ndarray) -> None:
+    """``out.size`` Walker alias draws into ``out``, with the uniforms ``gen.random(out.size)`` would give
+    (:func:`_alias_pick`, chunks on threads)."""
+    run_chunks(_alias_pick, [(i0, i1, g, prob, pair, out) for i0, i1, g in draw_chunks(gen, out.size)])
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -112,15 +128,23 @@ def _item(u: float, r: int, n_items: np.ndarray, slate: np.ndarray, width: int) 
 
 
 @njit(cache=True, nogil=True)
-def on_screen(u: np.ndarray, room: np.ndarray, n_items: np.ndarray, slate: np.ndarray, width: int,
-              out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """The item on screen when each view enters its room (:func:`_item`, one uniform per view)."""
-    for i in range(u.size):
-        out[i] = _item(u[i], room[i], n_items, slate, width)
+def _on_screen(i0: int, i1: int, gen: np.random.Generator, room: np.ndarray, n_items: np.ndarray, slate: np.ndarray,
+               width: int, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Views ``i0 <= i < i1`` of :func:`on_screen`."""
+    for i in range(i0, i1):
+        out[i] = _item(gen.random(), room[i], n_items, slate, width)
+
+
+def on_screen(gen: np.random.Generator, room: np.ndarray, n_items: np.ndarray, slate: np.ndarray, width: int,
+              out: np.ndarray) -> None:
+    """The item on screen when each view enters its room (:func:`_item`, one uniform of ``gen`` per view,
+    in view order), in chunks on threads."""
+    run_chunks(_on_screen, [(i0, i1, g, room, n_items, slate, width, out)
+                            for i0, i1, g in draw_chunks(gen, room.size)])
 
 
 @njit(cache=True, nogil=True)
-def _public_views(i0: int, i1: int, u: np.ndarray, slot: np.ndarray, live: np.ndarray, promoted: np.ndarray, source: np.ndarray,
+def _public_views(i0: int, i1: int, gen: np.random.Generator, slot: np.ndarray, live: np.ndarray, promoted: np.ndarray, source: np.ndarray,
                  fund_boost: int, n_items: np.ndarray, slate: np.ndarray, width: int, room: np.ndarray,
                  seller: np.ndarray, fund: np.ndarray) -> None:  # pragma: no cover - compiled
     """Public impressions ``i0 <= i < i1``: the room (``live[slot]``), the item on screen (:func:`on_screen`), replaced by
@@ -130,33 +154,35 @@ def _public_views(i0: int, i1: int, u: np.ndarray, slot: np.ndarray, live: np.nd
         r = live[slot[i]]
         room[i] = r
         p = promoted[i]
-        seller[i] = p if p >= 0 else _item(u[i], r, n_items, slate, width)
+        x = gen.random()  # one uniform per impression, promoted or not
+        seller[i] = p if p >= 0 else _item(x, r, n_items, slate, width)
         fund[i] = fund_boost >= 0 and source[i] == fund_boost
 
 
-def public_views(u: np.ndarray, slot: np.ndarray, live: np.ndarray, promoted: np.ndarray, source: np.ndarray,
-                 fund_boost: int, n_items: np.ndarray, slate: np.ndarray, width: int, room: np.ndarray,
-                 seller: np.ndarray, fund: np.ndarray) -> None:
-    """Room, item on screen and traffic-fund flag of each public impression (:func:`_public_views`), in
-    chunks on threads."""
-    rest = (u, slot, live, promoted, source, fund_boost, n_items, slate, width, room, seller, fund)
-    run_chunks(_public_views, [(i0, i1, *rest) for i0, i1 in chunks(u.size)])
+def public_views(gen: np.random.Generator, slot: np.ndarray, live: np.ndarray, promoted: np.ndarray,
+                 source: np.ndarray, fund_boost: int, n_items: np.ndarray, slate: np.ndarray, width: int,
+                 room: np.ndarray, seller: np.ndarray, fund: np.ndarray) -> None:
+    """Room, item on screen (one uniform of ``gen`` per impression, in order) and traffic-fund flag of each
+    public impression (:func:`_public_views`), in chunks on threads."""
+    rest = (slot, live, promoted, source, fund_boost, n_items, slate, width, room, seller, fund)
+    run_chunks(_public_views, [(i0, i1, g, *rest) for i0, i1, g in draw_chunks(gen, slot.size)])
 
 
 @njit(cache=True, nogil=True)
-def _purchase_candidates(j0: int, j1: int, kb: int, kk: int, draw: np.ndarray, c: np.ndarray, s: np.ndarray, h: np.ndarray, n_priv: int,
+def _purchase_candidates(j0: int, j1: int, kb: int, kk: int, gen: np.random.Generator, c: np.ndarray, s: np.ndarray, h: np.ndarray, n_priv: int,
                         host_trust: np.ndarray, w_host: float, known: np.ndarray, known_trust: np.ndarray,
                         w_brand: float, branded: np.ndarray, brand_term: np.ndarray, trust: np.ndarray,
                         segment: np.ndarray, price_sens: np.ndarray, table: np.ndarray, width: int,
                         store_room: np.ndarray, discounted: np.ndarray, room_term: np.ndarray,
                         log_price: np.ndarray, const: float, w_trust: float
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """Views ``j0 <= j < j1`` of :func:`purchase_candidates` (``kb``, ``kk``: the first entries of
     ``branded`` and ``known`` at or after ``j0``; ``branded`` ends in the sentinel ``c.size`` and
-    ``brand_term`` in a 0).
+    ``brand_term`` in a 0; ``gen`` at view ``j0``'s purchase draw).
 
-    The views whose purchase draw can fall below ``P(buy) = 1 / (1 + exp(-U))`` (:mod:`sim.choice`),
-    with their utility ``U``, the trust behind them and whether they are a store sale.
+    The views whose purchase draw (one uniform of ``gen`` per view, in view order) can fall below
+    ``P(buy) = 1 / (1 + exp(-U))`` (:mod:`sim.choice`), with their draw, their utility ``U``, the trust
+    behind them and whether they are a store sale.
 
     ``exp(x) >= 1 + x + x**2/2 + x**3/6`` for every real ``x`` (the Taylor remainder is non-negative), so
     ``P(buy) <= 1 / (2 - U + U**2/2 - U**3/6)`` wherever that bound is positive: a view whose uniform lies
@@ -174,6 +200,7 @@ def _purchase_candidates(j0: int, j1: int, kb: int, kk: int, draw: np.ndarray, c
     """
     n = j1 - j0
     idx = np.empty(n, np.int64)
+    d_out = np.empty(n)
     u_out = np.empty(n)
     t_out = np.empty(n)
     sale_out = np.empty(n, np.bool_)
@@ -203,31 +230,34 @@ def _purchase_candidates(j0: int, j1: int, kb: int, kk: int, draw: np.ndarray, c
         bound -= 1.0
         bound *= u
         bound += 2.0  # 2 - U + U**2/2 - U**3/6 <= 1 + exp(-U)
-        bound *= draw[j]
+        x = gen.random()
+        bound *= x
         if bound < 1.0 + 1e-6:
             idx[m] = j
+            d_out[m] = x
             u_out[m] = u
             t_out[m] = t
             sale_out[m] = sale
             m += 1
-    return idx[:m].copy(), u_out[:m].copy(), t_out[:m].copy(), sale_out[:m].copy()
+    return idx[:m].copy(), d_out[:m].copy(), u_out[:m].copy(), t_out[:m].copy(), sale_out[:m].copy()
 
 
-def purchase_candidates(draw: np.ndarray, c: np.ndarray, s: np.ndarray, h: np.ndarray, n_priv: int,
+def purchase_candidates(gen: np.random.Generator, c: np.ndarray, s: np.ndarray, h: np.ndarray, n_priv: int,
                         host_trust: np.ndarray, w_host: float, known: np.ndarray, known_trust: np.ndarray,
                         w_brand: float, branded: np.ndarray, brand_term: np.ndarray, trust: np.ndarray,
                         segment: np.ndarray, price_sens: np.ndarray, table: np.ndarray, width: int,
                         store_room: np.ndarray, discounted: np.ndarray, room_term: np.ndarray,
                         log_price: np.ndarray, const: float, w_trust: float
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The views whose purchase draw can fall below ``P(buy)``, their utility, trust and store sale
-    (:func:`_purchase_candidates`), in chunks of views on ``THREADS`` threads."""
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The views whose purchase draw (``gen.random(c.size)``, drawn in the pass) can fall below ``P(buy)``,
+    their draw, utility, trust and store sale (:func:`_purchase_candidates`), in chunks of views on
+    ``THREADS`` threads."""
     branded, brand_term = np.append(branded, c.size), np.append(brand_term, 0.0)
-    rest = (draw, c, s, h, n_priv, host_trust, w_host, known, known_trust, w_brand, branded, brand_term, trust,
+    rest = (c, s, h, n_priv, host_trust, w_host, known, known_trust, w_brand, branded, brand_term, trust,
             segment, price_sens, table, width, store_room, discounted, room_term, log_price, const, w_trust)
-    jobs = [(j0, j1, int(np.searchsorted(branded, j0)), int(np.searchsorted(known, j0)), *rest)
-            for j0, j1 in chunks(c.size)]
-    return joined(run_chunks(_purchase_candidates, jobs), 4)  # type: ignore[return-value]
+    jobs = [(j0, j1, int(np.searchsorted(branded, j0)), int(np.searchsorted(known, j0)), g, *rest)
+            for j0, j1, g in draw_chunks(gen, c.size)]
+    return joined(run_chunks(_purchase_candidates, jobs), 5)  # type: ignore[return-value]
 
 
 @njit(cache=True, nogil=True)

@@ -455,10 +455,10 @@ class MarketModel(mesa.Model):
         n_items, slate, width = H.slate_size().astype(np.float64), H.slate.ravel().astype(np.int64), H.slate.shape[1]
         rs = self.streams.get("slot", d)
         room[:n_priv] = eh[edge]
-        kernels.on_screen(rs.random(n_priv), room[:n_priv], n_items, slate, width, seller[:n_priv])
+        kernels.on_screen(rs, room[:n_priv], n_items, slate, width, seller[:n_priv])
         fund_boost = fund_boosts[0] if fund_boosts else -1
         at = slice(n_priv, None)
-        kernels.public_views(rs.random(pub_c.size), slot, live, promoted, self.allocator.source, fund_boost, n_items,
+        kernels.public_views(rs, slot, live, promoted, self.allocator.source, fund_boost, n_items,
                              slate, width, room[at], seller[at], fund[at])
         return {
             "consumer": consumer,
@@ -513,13 +513,13 @@ class MarketModel(mesa.Model):
         guarantees = plat.active_guarantees(cfg.platform)
         # the logit over every view in one compiled pass (sim.kernels), then the logistic for the few
         # views whose draw can fall below it
-        draw, width = self.streams.get("choice", d).random(c.size), table.shape[1]
-        cand, u, trust, store_sale = kernels.purchase_candidates(
-            draw, c, s, h, n_priv, host_trust, w, known, known_trust, bw, branded, brand_term, C.trust,
-            C.segment, C.price_sens, table.ravel(), width, store_room, discounted, room_term, log_price,
+        cand, draw, u, trust, store_sale = kernels.purchase_candidates(
+            self.streams.get("choice", d), c, s, h, n_priv, host_trust, w, known, known_trust, bw, branded,
+            brand_term, C.trust, C.segment, C.price_sens, table.ravel(), table.shape[1], store_room, discounted,
+            room_term, log_price,
             cfg.choice.intercept + cfg.choice.w_guarantee * guarantees
             + (cfg.platform.festival_lift if self.festival else 0.0), cfg.choice.w_trust)
-        buy = draw[cand] < logistic(u)
+        buy = draw < logistic(u)
         if cfg.consumers.adoption.enabled:  # only adopters shop (sim.demand): P(buy) = 0 for the others
             buy &= C.adopt[c[cand]] < self.shop_share
         intent, trust, store_sale = cand[buy], trust[buy], store_sale[buy]

@@ -63,6 +63,21 @@ def purpose_code(purpose: str) -> int:
 assert len({purpose_code(p) for p in PURPOSES}) == len(PURPOSES), "purpose codes collide"
 
 
+def uniforms_from(gen: np.random.Generator, start: int) -> np.random.Generator:
+    """A copy of ``gen`` whose next uniform is ``gen``'s ``start``-th from now (``gen`` does not move).
+
+    A PCG64 double (``random()``) uses one 64-bit output, so advancing the copy ``start`` steps
+    (O(log start)) lands exactly there: a pass cut into chunks draws each chunk from its own copy and
+    gets the numbers one ``gen.random(n)`` would give (:func:`sim.kernels.draw_chunks`, :mod:`sim.scaling`).
+    """
+    if not isinstance(gen.bit_generator, np.random.PCG64):
+        raise TypeError(f"uniforms_from needs a PCG64 stream, got {type(gen.bit_generator).__name__}")
+    bg = np.random.PCG64(0)
+    bg.state = gen.bit_generator.state
+    bg.advance(start)
+    return np.random.Generator(bg)
+
+
 class Streams:
     """Factory of independent generators keyed by (seed, purpose, day, key)."""
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.rng import Streams
+from sim.rng import Streams, uniforms_from
 from sim.traffic import alias_table
 
 
@@ -30,9 +30,7 @@ def stream_slice(seed: int, purpose: str, day: int, start: int, count: int) -> n
     A PCG64 double uses one 64-bit output, so advancing the generator ``start`` steps
     (O(log start)) lands exactly on the ``start``-th uniform of the single-process draw.
     """
-    rng = Streams(seed).get(purpose, day)
-    rng.bit_generator.advance(start)
-    return rng.random(count)
+    return uniforms_from(Streams(seed).get(purpose, day), start).random(count)
 
 
 def demand_block(lam: np.ndarray, seed: int, day: int, start: int) -> np.ndarray:

@@ -143,5 +143,5 @@ def alias_draw(rng: np.random.Generator, prob: np.ndarray, alias: np.ndarray, si
     """``size`` draws from an alias table with one uniform each (:func:`sim.kernels.alias_pick`)."""
     pair = np.stack([np.arange(prob.size), alias], axis=1).ravel()  # (column, its alias) side by side
     out = np.empty(size, np.int64)
-    kernels.alias_pick(rng.random(size), prob, pair, out)
+    kernels.alias_pick(rng, prob, pair, out)
     return out

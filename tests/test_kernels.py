@@ -35,6 +35,28 @@ def test_alias_draws_follow_the_weights_and_pick_as_the_numpy_formula(rng):
     assert np.abs(freq - w / w.sum()).max() < 5 * np.sqrt(w.max() / w.sum() / u.size)
 
 
+def test_passes_that_draw_leave_the_stream_where_numpy_would(monkeypatch):
+    """A pass drawing ``n`` uniforms in chunks uses ``gen.random(n)``'s numbers and moves ``gen`` past them."""
+    from sim.rng import uniforms_from
+
+    monkeypatch.setattr(kernels, "MIN_CHUNK", 1000)
+    monkeypatch.setattr(kernels, "THREADS", 3)
+    prob, alias = alias_table(np.full(7, 1 / 7))
+    pair = np.stack([np.arange(prob.size), alias], axis=1).ravel()
+    gen, ref = np.random.default_rng(11), np.random.default_rng(11)
+    out = np.empty(10_001, np.int64)
+    kernels.alias_pick(gen, prob, pair, out)
+    u = ref.random(out.size)
+    assert np.array_equal(out, (u * 7).astype(np.int64))  # equal weights: every column keeps itself
+    nxt = gen.random()
+    assert nxt == ref.random()  # the next draw is the one after the pass's
+    assert uniforms_from(np.random.default_rng(11), out.size).random() == nxt
+    later = uniforms_from(np.random.default_rng(11), 5)
+    assert later.random(3).tolist() == np.random.default_rng(11).random(8)[5:].tolist()
+    with pytest.raises(TypeError, match="PCG64"):
+        uniforms_from(np.random.Generator(np.random.MT19937(1)), 3)
+
+
 def test_public_views_and_on_screen_match_numpy(rng):
     width, rooms = 4, 50
     slate = rng.integers(0, 90, (rooms, width))
@@ -43,12 +65,12 @@ def test_public_views_and_on_screen_match_numpy(rng):
         slate[r, n_items[r]:] = -1
     live = np.sort(rng.choice(rooms, 30, replace=False))
     n = 10_000
-    u, slot = rng.random(n), rng.integers(0, live.size, n)
+    u, slot = np.random.default_rng(5).random(n), rng.integers(0, live.size, n)
     promoted = np.where(rng.random(n) < 0.1, rng.integers(0, 90, n), -1)
     source = np.where(promoted >= 0, rng.integers(0, 3, n), -1).astype(np.int32)
     room, seller, fund = np.empty(n, np.int64), np.empty(n, np.int64), np.zeros(n, bool)
-    kernels.public_views(u, slot, live, promoted, source, 1, n_items.astype(float), slate.ravel(), width,
-                         room, seller, fund)
+    kernels.public_views(np.random.default_rng(5), slot, live, promoted, source, 1, n_items.astype(float),
+                         slate.ravel(), width, room, seller, fund)
     want_room = live[slot]
     want_seller = slate.ravel()[(u * n_items[want_room]).astype(np.int64) + want_room * width]
     assert np.array_equal(room, want_room)
@@ -56,7 +78,7 @@ def test_public_views_and_on_screen_match_numpy(rng):
     assert np.array_equal(fund, source == 1)
     assert (seller >= 0).all()  # only carried slate entries are ever on screen
     alone = np.empty(n, np.int64)
-    kernels.on_screen(u, want_room, n_items.astype(float), slate.ravel(), width, alone)
+    kernels.on_screen(np.random.default_rng(5), want_room, n_items.astype(float), slate.ravel(), width, alone)
     assert np.array_equal(alone, want_seller)
 
 
@@ -81,9 +103,9 @@ def test_purchase_candidates_give_exactly_the_logit_buyers(rng):
     log_price = np.log(v["price"])
     log_price = np.stack([log_price, log_price + np.log1p(-0.1)], axis=1).ravel()
     const, w_trust = -4.0 + 0.3 * 2, 2.5
-    draw = rng.random(n)
-    cand, u, t, sale = kernels.purchase_candidates(
-        draw, v["c"], v["s"], v["h"], n_priv, host_trust, w_host, known, known_trust, w_brand, branded,
+    draw = np.random.default_rng(9).random(n)
+    cand, cand_draw, u, t, sale = kernels.purchase_candidates(
+        np.random.default_rng(9), v["c"], v["s"], v["h"], n_priv, host_trust, w_host, known, known_trust, w_brand, branded,
         brand_term, v["trust"], v["segment"], v["price_sens"], v["table"].ravel(), v["table"].shape[1],
         v["store_room"], v["discounted"], v["room_term"], log_price, const, w_trust)
     # the long way
@@ -95,7 +117,8 @@ def test_purchase_candidates_give_exactly_the_logit_buyers(rng):
     S = v["store_room"][v["h"]] & v["discounted"][v["s"]]
     U = st + const + w_trust * T + v["room_term"][v["h"]] - v["price_sens"][v["c"]] * log_price[2 * v["s"] + S]
     buyers = np.flatnonzero(draw < logistic(U.copy()))
-    mask = draw[cand] < logistic(u.copy())
+    assert np.array_equal(cand_draw, draw[cand])
+    mask = cand_draw < logistic(u.copy())
     assert 0 < buyers.size < n
     assert cand.size < 0.5 * n  # the bound spares most views the logistic
     assert np.array_equal(cand[mask], buyers)
@@ -261,7 +284,7 @@ def test_chunked_passes_do_not_depend_on_the_number_of_threads(rng, monkeypatch)
     known = np.sort(rng.choice(n, 800, replace=False))
     branded = np.sort(rng.choice(n, 12_000, replace=False))
     log_price = np.log(np.repeat(v["price"], 2))
-    cand_args = (rng.random(n), v["c"], v["s"], v["h"], 2000, rng.random(2000), 0.4, known, rng.random(known.size),
+    cand_args = (v["c"], v["s"], v["h"], 2000, rng.random(2000), 0.4, known, rng.random(known.size),
                  0.5, branded, rng.normal(0.8, 0.5, branded.size), v["trust"], v["segment"], v["price_sens"],
                  v["table"].ravel(), v["table"].shape[1], v["store_room"], v["discounted"], v["room_term"], log_price,
                  -2.0, 2.5)
@@ -269,18 +292,20 @@ def test_chunked_passes_do_not_depend_on_the_number_of_threads(rng, monkeypatch)
     slot = rng.integers(-1, 16, 60)
     counts = rng.poisson(1.3, 20_000)
     prob, alias = alias_table(rng.gamma(0.5, size=200))
-    u = rng.random(50_000)
+    picks = np.empty(50_000, np.int64)
     g = FollowGraph()
     g.add(rng.integers(0, 3000, 20_000), rng.integers(0, 90, 20_000), rng.random(20_000))
     q = (rng.integers(0, 3000, 40_000).astype(np.int64) << 32) | rng.integers(0, 90, 40_000)
+    rng_slate = rng.integers(0, 60, 75)
 
     def everything():
         pair = np.stack([np.arange(prob.size), alias], axis=1).ravel()
-        picks = np.empty(u.size, np.int64)
-        kernels.alias_pick(u, prob, pair, picks)
-        return (kernels.repeat_index(counts), picks, kernels.find_sorted(g.key, q),
+        kernels.alias_pick(np.random.default_rng(4), prob, pair, picks)
+        screen = np.empty(n, np.int64)
+        kernels.on_screen(np.random.default_rng(6), v["h"], np.full(25, 3.0), rng_slate, 3, screen)
+        return (kernels.repeat_index(counts), picks.copy(), screen, kernels.find_sorted(g.key, q),
                 *kernels.organic_views(v["s"], v["h"], v["store_room"][v["h"]], 60, 25),
-                *kernels.purchase_candidates(*cand_args),
+                *kernels.purchase_candidates(np.random.default_rng(8), *cand_args),
                 *kernels.brand_views(v["c"], v["s"], slot >= -1, slot >= 3, slot, aware, v["trust"], 0.7, g.rows(),
                                      g.host, g.trust))
 
