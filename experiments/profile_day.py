@@ -41,7 +41,7 @@ def _timed(table: collections.Counter, label: str, fn):  # noqa: ANN001, ANN202 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--size", default="default", choices=("small", "default", "large"))
+    ap.add_argument("--size", default="default", choices=("small", "default", "large", "xlarge"))
     ap.add_argument("--checkpoint", help="load the burned-in market from here (saved here if missing)")
     ap.add_argument("--after", type=int, default=0, help="reported days to run before timing")
     ap.add_argument("--days", type=int, default=10)

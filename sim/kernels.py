@@ -169,6 +169,44 @@ def public_views(gen: np.random.Generator, slot: np.ndarray, live: np.ndarray, p
 
 
 @njit(cache=True, nogil=True)
+def _count_live(e0: int, e1: int, host: np.ndarray, live: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Edges ``e0 <= e < e1`` whose host is on air (``live[host[e]]``)."""
+    k = 0
+    for e in range(e0, e1):
+        k += live[host[e]]
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _private_visits(e0: int, e1: int, gen: np.random.Generator, host: np.ndarray, trust: np.ndarray,
+                    live: np.ndarray, coef: float) -> np.ndarray:  # pragma: no cover - compiled
+    """Edges ``e0 <= e < e1`` of :func:`private_visits` (``gen`` at the first of their live edges' uniforms)."""
+    out = np.empty(e1 - e0, np.int64)
+    m = 0
+    for e in range(e0, e1):
+        if live[host[e]]:
+            if gen.random() < min(1.0, coef * trust[e]):
+                out[m] = e
+                m += 1
+    return out[:m].copy()
+
+
+def private_visits(gen: np.random.Generator, host: np.ndarray, trust: np.ndarray, live: np.ndarray,
+                   coef: float) -> np.ndarray:
+    """The follow edges that visit today: of the edges to a host on air (``live[host]``), in edge order, each
+    with one uniform of ``gen`` below ``min(1, coef * trust)``.  That is
+    ``edge = np.flatnonzero(live[host]); edge[gen.random(edge.size) < np.minimum(1, coef * trust[edge])]``,
+    in chunks on threads (each chunk's stream starts after the live edges before it)."""
+    parts = chunks(host.size)
+    counts = run_chunks(_count_live, [(e0, e1, host, live) for e0, e1 in parts])
+    starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
+    jobs = [(e0, e1, uniforms_from(gen, starts[k]), host, trust, live, coef) for k, (e0, e1) in enumerate(parts)]
+    out = run_chunks(_private_visits, jobs)
+    gen.bit_generator.advance(starts[-1])
+    return np.concatenate(out)
+
+
+@njit(cache=True, nogil=True)
 def _purchase_candidates(j0: int, j1: int, kb: int, kk: int, gen: np.random.Generator, c: np.ndarray, s: np.ndarray, h: np.ndarray, n_priv: int,
                         host_trust: np.ndarray, w_host: float, known: np.ndarray, known_trust: np.ndarray,
                         w_brand: float, branded: np.ndarray, brand_term: np.ndarray, trust: np.ndarray,

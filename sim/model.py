@@ -407,9 +407,8 @@ class MarketModel(mesa.Model):
         cfg, C, H, F = self.cfg, self.consumers, self.hosts, self.follows
         # private domain: each follow edge to a live host is a visit with prob ~ trust in the host
         eh, ec = F.host, F.consumer
-        edge = np.flatnonzero(H.live[eh])  # edges to hosts on air today
-        p = np.minimum(1.0, (cfg.consumers.visit_prob / cfg.consumers.host_trust_init_mean) * F.trust[edge])
-        edge = edge[self.streams.get("private", d).random(edge.size) < p]
+        edge = kernels.private_visits(self.streams.get("private", d), eh, F.trust, H.live[: H.n],
+                                      cfg.consumers.visit_prob / cfg.consumers.host_trust_init_mean)
         # public domain: impressions demanded (stochastic rounding of the rate, one draw per consumer)
         demand, rv = np.empty(C.n, np.int64), self.streams.get("viewing", d)
         for blk in blocks(C.n):  # cache blocking (sim.blocks)

@@ -57,6 +57,23 @@ def test_passes_that_draw_leave_the_stream_where_numpy_would(monkeypatch):
         uniforms_from(np.random.Generator(np.random.MT19937(1)), 3)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_private_visits_match_numpy(rng, monkeypatch, threads):
+    """Edges to hosts on air, each kept with one uniform below min(1, coef * trust), in chunks or not."""
+    monkeypatch.setattr(kernels, "MIN_CHUNK", 500)
+    monkeypatch.setattr(kernels, "THREADS", threads)
+    host = rng.integers(0, 40, 20_000).astype(np.int32)
+    trust, live = rng.random(host.size), rng.random(40) < 0.4
+    edge = np.flatnonzero(live[host])
+    want = edge[np.random.default_rng(2).random(edge.size) < np.minimum(1.0, 1.7 * trust[edge])]
+    gen = np.random.default_rng(2)
+    got = kernels.private_visits(gen, host, trust, live, 1.7)
+    assert 0 < got.size < edge.size and np.array_equal(got, want)
+    ref = np.random.default_rng(2)
+    ref.random(edge.size)
+    assert gen.random() == ref.random()  # the stream moves past the live edges' uniforms only
+
+
 def test_public_views_and_on_screen_match_numpy(rng):
     width, rooms = 4, 50
     slate = rng.integers(0, 90, (rooms, width))
