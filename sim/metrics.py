@@ -108,13 +108,6 @@ def hhi(values: np.ndarray, weights: np.ndarray | None = None) -> float:
     return float(np.sum(s * (s / weights)))
 
 
-def _watchers(n: int, viewers: np.ndarray) -> int:
-    """How many distinct consumers watched at least one live room today."""
-    seen = np.zeros(n, bool)
-    seen[viewers] = True
-    return int(np.count_nonzero(seen))
-
-
 def daily_metrics(model: MarketModel, visits: dict[str, np.ndarray], orders: dict[str, np.ndarray]) -> dict[str, float]:
     """The day's metrics from the model state and the day's visits and orders."""
     C, S, L = model.consumers, model.sellers, model.ledger
@@ -129,7 +122,7 @@ def daily_metrics(model: MarketModel, visits: dict[str, np.ndarray], orders: dic
         "orders": n_orders * scale,
         "buyers": model.events["buyers"] * scale,
         "active_consumers": int(act.sum()) * scale,
-        "dau": _watchers(C.n, visits["consumer"]) * scale,
+        "dau": model.events["watchers"] * scale,  # distinct consumers who watched a live room (MarketModel._visits)
         "shop_share": model.shop_share,
         "festival": float(model.festival),
         "new_consumers": model.events["new_consumers"] * scale,

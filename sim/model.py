@@ -441,6 +441,10 @@ class MarketModel(mesa.Model):
         for bo, lb in zip(self.boosts, boosts):
             bo.granted = lb.granted
         self._charge_boosts()
+        # who watched today: everyone served a public impression, and every private visitor
+        seen = demand > 0 if pub_c.size else np.zeros(C.n, bool)
+        seen[ec[edge]] = True
+        self.events["watchers"] = int(np.count_nonzero(seen))
         n_priv = edge.size  # private visits first, then public impressions
         consumer = np.empty(n_priv + pub_c.size, np.int64)
         consumer[:n_priv], consumer[n_priv:] = ec[edge], pub_c

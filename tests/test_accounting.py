@@ -10,7 +10,8 @@ from sim.ledger import FIELDS, AccountingError, Ledger
 from sim.traffic import Allocator, Boost, alias_draw, alias_table
 from sim.config import PlatformConfig
 
-from conftest import simulate
+from conftest import SMALL, simulate
+from sim.config import merge
 
 
 def test_ledger_closes_over_a_run(small_run):
@@ -108,3 +109,22 @@ def test_check_invariants_detects_a_broken_identity(small_run):
     finally:
         model.ledger.total[2, 0, 0, 0, 0] -= 1
     check_invariants(model)
+
+
+def test_dau_counts_the_distinct_viewers_of_the_day():
+    """``dau`` (at model scale) is the number of distinct consumers among the day's visits."""
+    from sim import MarketModel
+
+    model = MarketModel(**merge(SMALL, {"days": 6}))
+    distinct = []
+    visits = model._visits
+
+    def spy(*args):  # noqa: ANN002, ANN202
+        v = visits(*args)
+        distinct.append(np.unique(v["consumer"]).size)
+        return v
+
+    model._visits = spy
+    model.run_for(6)
+    dau = model.metrics_frame()["dau"].to_numpy() / model.cfg.consumers.scale
+    assert min(distinct) > 0 and np.array_equal(dau, distinct)
