@@ -207,34 +207,38 @@ def private_visits(gen: np.random.Generator, host: np.ndarray, trust: np.ndarray
 
 
 @njit(cache=True, nogil=True)
-def _purchase_candidates(j0: int, j1: int, kb: int, kk: int, gen: np.random.Generator, c: np.ndarray, s: np.ndarray, h: np.ndarray, n_priv: int,
-                        host_trust: np.ndarray, w_host: float, known: np.ndarray, known_trust: np.ndarray,
-                        w_brand: float, branded: np.ndarray, brand_term: np.ndarray, trust: np.ndarray,
-                        segment: np.ndarray, price_sens: np.ndarray, table: np.ndarray, width: int,
-                        store_room: np.ndarray, discounted: np.ndarray, room_term: np.ndarray,
-                        log_price: np.ndarray, const: float, w_trust: float
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
-    """Views ``j0 <= j < j1`` of :func:`purchase_candidates` (``kb``, ``kk``: the first entries of
-    ``branded`` and ``known`` at or after ``j0``; ``branded`` ends in the sentinel ``c.size`` and
-    ``brand_term`` in a 0; ``gen`` at view ``j0``'s purchase draw).
-
-    The views whose purchase draw (one uniform of ``gen`` per view, in view order) can fall below
-    ``P(buy) = 1 / (1 + exp(-U))`` (:mod:`sim.choice`), with their draw, their utility ``U``, the trust
-    behind them and whether they are a store sale.
-
-    ``exp(x) >= 1 + x + x**2/2 + x**3/6`` for every real ``x`` (the Taylor remainder is non-negative), so
-    ``P(buy) <= 1 / (2 - U + U**2/2 - U**3/6)`` wherever that bound is positive: a view whose uniform lies
-    above it (with a margin far wider than rounding) cannot buy.  The caller computes the logistic for
-    the few candidates left (about 2% of views), so no transcendental function is evaluated per view and
-    ``cand[draw[cand] < logistic(U)]`` is exactly ``np.flatnonzero(draw < sim.choice.buy_probability(...))``.
+def _purchase_candidates(j0: int, j1: int, gen: np.random.Generator, c: np.ndarray, s: np.ndarray, h: np.ndarray,
+                         n_priv: int, host_trust: np.ndarray, w_host: float, branded_seller: np.ndarray,
+                         brand_seller: np.ndarray, aware_slot: np.ndarray, aware: np.ndarray,
+                         brand_affinity: np.ndarray, w_awareness: float, bt_rows: np.ndarray, bt_slot: np.ndarray,
+                         bt_trust: np.ndarray, w_brand: float, trust: np.ndarray, segment: np.ndarray,
+                         price_sens: np.ndarray, table: np.ndarray, width: int, store_room: np.ndarray,
+                         discounted: np.ndarray, room_term: np.ndarray, log_price: np.ndarray, const: float,
+                         w_trust: float) -> tuple:  # pragma: no cover - compiled
+    """Views ``j0 <= j < j1`` of :func:`purchase_candidates` (``gen`` at view ``j0``'s purchase draw).
 
     Per view ``j`` (consumer ``c``, seller ``s``, room ``h``), as ``MarketModel._orders`` writes it:
-    trust ``T = trust[c]``, mixed ``(1 - w_host) T + w_host host_trust[j]`` for the first ``n_priv``
-    (private) views and ``(1 - w_brand) T + w_brand known_trust`` for views of a brand the viewer has
-    bought (``known``: sorted view indices); the seller term ``table[s * width + segment[c]]`` plus
-    ``brand_term`` for branded views (sorted indices); ``U = seller term + const + w_trust T +
-    room_term[h] - price_sens[c] * log_price[2 s + sale]`` with ``sale = store_room[h] & discounted[s]``.
-    ``known`` and ``branded`` are walked with cursors, so the pass is linear.
+
+    * trust ``T = trust[c]``, mixed ``(1 - w_host) T + w_host host_trust[j]`` for the first ``n_priv``
+      (private) views, then ``(1 - w_brand) T + w_brand B`` where the viewer has bought the brand:
+      ``B`` is the trust of the brand-trust edge (viewer, ``aware_slot[s]``), the edges sorted by
+      consumer then slot, consumer ``c``'s at ``bt_rows[c]:bt_rows[c + 1]`` (:func:`row_starts`; an
+      empty ``bt_rows``: no edges), their slots ``bt_slot``;
+    * the seller term ``table[s * width + segment[c]]``, plus for a branded seller (``branded_seller``)
+      the brand term ``brand_affinity[c] * (1 if brand_seller[s] else aware) + w_awareness * aware``,
+      where ``aware`` is bit ``aware_slot[s]`` of the viewer's row of the ``aware`` bit matrix (a seller
+      without a slot is known to nobody): traditional brands carry their affinity to every consumer, a
+      new brand only to those who know it;
+    * ``U = seller term + const + w_trust T + room_term[h] - price_sens[c] * log_price[2 s + sale]`` with
+      ``sale = store_room[h] & discounted[s]``.
+
+    ``exp(x) >= 1 + x + x**2/2 + x**3/6`` for every real ``x`` (the Taylor remainder is non-negative), so
+    ``P(buy) = 1 / (1 + exp(-U)) <= 1 / (2 - U + U**2/2 - U**3/6)`` wherever that bound is positive: a
+    view whose uniform lies above it (with a margin far wider than rounding) cannot buy.  The views
+    left (about 2%) are returned with their draw, ``U``, ``T`` and ``sale``; the caller computes the
+    logistic for them only, so no transcendental function is evaluated per view and
+    ``cand[draw < logistic(U)]`` is exactly ``np.flatnonzero(draw < sim.choice.buy_probability(...))``.
+    Also returned: every branded view and its seller (for awareness learning).
     """
     n = j1 - j0
     idx = np.empty(n, np.int64)
@@ -242,21 +246,31 @@ def _purchase_candidates(j0: int, j1: int, kb: int, kk: int, gen: np.random.Gene
     u_out = np.empty(n)
     t_out = np.empty(n)
     sale_out = np.empty(n, np.bool_)
+    b_idx = np.empty(n, np.int64)
+    b_seller = np.empty(n, np.int64)
     keep_host, keep_brand = 1.0 - w_host, 1.0 - w_brand
+    rows = bt_rows.size - 1
     m = 0
+    k = 0
     for j in range(j0, j1):
         ci, si, hi = c[j], s[j], h[j]
         t = trust[ci]
         if j < n_priv:
             t = keep_host * t + w_host * host_trust[j]
-        if kk < known.size and known[kk] == j:
-            t = keep_brand * t + w_brand * known_trust[kk]
-            kk += 1
         u = table[si * width + segment[ci]]
-        # branded ends in a sentinel (n) and brand_term in a 0: a branchless step (u + 0.0 is u)
-        hit = branded[kb] == j
-        u += brand_term[kb] * hit
-        kb += hit
+        if branded_seller[si]:
+            slot = aware_slot[si]
+            a = slot >= 0 and ((aware[ci, slot >> 3] >> (slot & 7)) & 1) != 0
+            fa = 1.0 if a else 0.0
+            b_idx[k], b_seller[k] = j, si
+            k += 1
+            u += brand_affinity[ci] * (1.0 if brand_seller[si] else fa) + w_awareness * fa
+            if slot >= 0 and ci < rows:
+                for e in range(bt_rows[ci], bt_rows[ci + 1]):  # the viewer's brands, by slot
+                    if bt_slot[e] >= slot:
+                        if bt_slot[e] == slot:
+                            t = keep_brand * t + w_brand * bt_trust[e]
+                        break
         sale = store_room[hi] & discounted[si]
         u += const
         u += w_trust * t
@@ -277,84 +291,25 @@ def _purchase_candidates(j0: int, j1: int, kb: int, kk: int, gen: np.random.Gene
             t_out[m] = t
             sale_out[m] = sale
             m += 1
-    return idx[:m].copy(), d_out[:m].copy(), u_out[:m].copy(), t_out[:m].copy(), sale_out[:m].copy()
+    return (idx[:m].copy(), d_out[:m].copy(), u_out[:m].copy(), t_out[:m].copy(), sale_out[:m].copy(),
+            b_idx[:k].copy(), b_seller[:k].copy())
 
 
 def purchase_candidates(gen: np.random.Generator, c: np.ndarray, s: np.ndarray, h: np.ndarray, n_priv: int,
-                        host_trust: np.ndarray, w_host: float, known: np.ndarray, known_trust: np.ndarray,
-                        w_brand: float, branded: np.ndarray, brand_term: np.ndarray, trust: np.ndarray,
-                        segment: np.ndarray, price_sens: np.ndarray, table: np.ndarray, width: int,
-                        store_room: np.ndarray, discounted: np.ndarray, room_term: np.ndarray,
-                        log_price: np.ndarray, const: float, w_trust: float
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The views whose purchase draw (``gen.random(c.size)``, drawn in the pass) can fall below ``P(buy)``,
-    their draw, utility, trust and store sale (:func:`_purchase_candidates`), in chunks of views on
-    ``THREADS`` threads."""
-    branded, brand_term = np.append(branded, c.size), np.append(brand_term, 0.0)
-    rest = (c, s, h, n_priv, host_trust, w_host, known, known_trust, w_brand, branded, brand_term, trust,
-            segment, price_sens, table, width, store_room, discounted, room_term, log_price, const, w_trust)
-    jobs = [(j0, j1, int(np.searchsorted(branded, j0)), int(np.searchsorted(known, j0)), g, *rest)
-            for j0, j1, g in draw_chunks(gen, c.size)]
-    return joined(run_chunks(_purchase_candidates, jobs), 5)  # type: ignore[return-value]
-
-
-@njit(cache=True, nogil=True)
-def _brand_views(j0: int, j1: int, c: np.ndarray, s: np.ndarray, branded_seller: np.ndarray, brand_seller: np.ndarray,
-                 aware_slot: np.ndarray, aware: np.ndarray, brand_affinity: np.ndarray, w_awareness: float,
-                 bt_rows: np.ndarray, bt_slot: np.ndarray, bt_trust: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
-    """Views ``j0 <= j < j1`` of branded goods, what the brand adds to their utility, and the viewer's
-    own trust in the brand where they have bought it.
-
-    Returns the view indices ``j`` with ``branded_seller[s[j]]``, their sellers and the brand term
-    ``brand_affinity[c] * (1 if brand_seller[s] else aware) + w_awareness * aware``, where ``aware`` is
-    bit ``aware_slot[s]`` of the viewer's row of the ``aware`` bit matrix (a seller without a slot is
-    known to nobody): traditional brands carry their affinity to every consumer, a new brand only to
-    those who know it.  Then the branded views whose (viewer, brand slot) is among the brand-trust
-    edges and that edge's trust: the edges sorted by consumer then slot, consumer ``c``'s edges at
-    ``bt_rows[c]:bt_rows[c + 1]`` (:func:`row_starts`; an empty ``bt_rows``: no edges), their slots
-    ``bt_slot``.
-    """
-    n = j1 - j0
-    idx = np.empty(n, np.int64)
-    sb = np.empty(n, np.int64)
-    term = np.empty(n)
-    known = np.empty(n, np.int64)
-    known_trust = np.empty(n)
-    width = aware.shape[1]
-    m = 0
-    k = 0
-    rows = bt_rows.size - 1
-    for j in range(j0, j1):
-        sj = s[j]
-        if not branded_seller[sj]:
-            continue
-        cj = c[j]
-        slot = aware_slot[sj]
-        a = slot >= 0 and ((aware[cj, slot >> 3] >> (slot & 7)) & 1) != 0
-        fa = 1.0 if a else 0.0
-        idx[m], sb[m] = j, sj
-        term[m] = brand_affinity[cj] * (1.0 if brand_seller[sj] else fa) + w_awareness * fa
-        m += 1
-        if slot >= 0 and cj < rows:
-            for e in range(bt_rows[cj], bt_rows[cj + 1]):  # the viewer's brands, by slot
-                if bt_slot[e] >= slot:
-                    if bt_slot[e] == slot:
-                        known[k], known_trust[k] = j, bt_trust[e]
-                        k += 1
-                    break
-    return idx[:m].copy(), sb[:m].copy(), term[:m].copy(), known[:k].copy(), known_trust[:k].copy()
-
-
-def brand_views(c: np.ndarray, s: np.ndarray, branded_seller: np.ndarray, brand_seller: np.ndarray,
-                aware_slot: np.ndarray, aware: np.ndarray, brand_affinity: np.ndarray, w_awareness: float,
-                bt_rows: np.ndarray, bt_slot: np.ndarray, bt_trust: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Views of branded goods, their sellers and brand term, and the views of brands their viewer has
-    bought with that trust (:func:`_brand_views`), in chunks on threads."""
-    rest = (c, s, branded_seller, brand_seller, aware_slot, aware, brand_affinity, w_awareness, bt_rows, bt_slot,
-            bt_trust)
-    return joined(run_chunks(_brand_views, [(j0, j1, *rest) for j0, j1 in chunks(c.size)]), 5)  # type: ignore
+                        host_trust: np.ndarray, w_host: float, branded_seller: np.ndarray, brand_seller: np.ndarray,
+                        aware_slot: np.ndarray, aware: np.ndarray, brand_affinity: np.ndarray, w_awareness: float,
+                        bt_rows: np.ndarray, bt_slot: np.ndarray, bt_trust: np.ndarray, w_brand: float,
+                        trust: np.ndarray, segment: np.ndarray, price_sens: np.ndarray, table: np.ndarray,
+                        width: int, store_room: np.ndarray, discounted: np.ndarray, room_term: np.ndarray,
+                        log_price: np.ndarray, const: float, w_trust: float) -> tuple[np.ndarray, ...]:
+    """The day's views in one pass (:func:`_purchase_candidates`), in chunks of views on ``THREADS``
+    threads: the views whose purchase draw (``gen.random(c.size)``, drawn in the pass) can fall below
+    ``P(buy)``, with their draw, utility, trust and store sale; then the branded views and their sellers."""
+    rest = (c, s, h, n_priv, host_trust, w_host, branded_seller, brand_seller, aware_slot, aware, brand_affinity,
+            w_awareness, bt_rows, bt_slot, bt_trust, w_brand, trust, segment, price_sens, table, width, store_room,
+            discounted, room_term, log_price, const, w_trust)
+    jobs = [(j0, j1, g, *rest) for j0, j1, g in draw_chunks(gen, c.size)]
+    return joined(run_chunks(_purchase_candidates, jobs), 7)
 
 
 @njit(cache=True, nogil=True)

@@ -493,20 +493,14 @@ class MarketModel(mesa.Model):
         cfg, C, S, H, F = self.cfg, self.consumers, self.sellers, self.hosts, self.follows
         c, s, h = v["consumer"], v["seller"], v["room"]
         # trust behind each view: platform trust, mixed with trust in the host for private visits (which come
-        # first: _visits) and with the viewer's own trust in a brand bought before (known, below)
+        # first: _visits) and with the viewer's own trust in a brand bought before (the brand-trust graph)
         n_priv = int(np.count_nonzero(v["private"]))
-        w = cfg.choice.private_host_weight
         host_trust = F.trust[v["edge"][:n_priv]]
         table = seller_utility(cfg.choice, S)  # (seller, segment): a small table, one gather per view
         table += (cfg.providers.conversion_uplift * providers.service(S, self.providers, "room_op"))[:, None]
         kind = S.kind[: S.n]
         bw, BT = cfg.choice.brand_trust_weight, self.brand_trust
         bt = (BT.rows(), BT.host, BT.trust) if bw > 0 else (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0))
-        # brand views, their brand term and, for a brand the viewer has bought, their own experience (sim.kernels)
-        branded, sb, brand_term, known, known_trust = kernels.brand_views(
-            c, s, kind != Kind.WHITE_LABEL, kind == Kind.BRAND, S.aware_slot[: S.n], C.aware, C.brand_affinity,
-            cfg.choice.w_awareness, *bt)
-        self._brand_views = branded, sb  # for _learn_awareness, which drops it
         # a brand's own store room sells below the list price hosts sell at
         discounted = brands.self_broadcasting(cfg.brands, S)
         store_room = (H.employer[: H.n] >= 0) & discounted.any()  # a view in a store room of a discounting brand
@@ -514,14 +508,16 @@ class MarketModel(mesa.Model):
         log_price = np.stack([log_price, log_price + np.log1p(-cfg.brands.self_broadcast_discount)], axis=1).ravel()
         room_term = cfg.choice.w_persona * H.persona[: H.n]
         guarantees = plat.active_guarantees(cfg.platform)
-        # the logit over every view in one compiled pass (sim.kernels), then the logistic for the few
-        # views whose draw can fall below it
-        cand, draw, u, trust, store_sale = kernels.purchase_candidates(
-            self.streams.get("choice", d), c, s, h, n_priv, host_trust, w, known, known_trust, bw, branded,
-            brand_term, C.trust, C.segment, C.price_sens, table.ravel(), table.shape[1], store_room, discounted,
-            room_term, log_price,
+        # the logit over every view, with its brand term and the viewer's own brand trust, in one compiled
+        # pass (sim.kernels); then the logistic for the few views whose draw can fall below it
+        cand, draw, u, trust, store_sale, branded, sb = kernels.purchase_candidates(
+            self.streams.get("choice", d), c, s, h, n_priv, host_trust, cfg.choice.private_host_weight,
+            kind != Kind.WHITE_LABEL, kind == Kind.BRAND, S.aware_slot[: S.n], C.aware, C.brand_affinity,
+            cfg.choice.w_awareness, *bt, bw, C.trust, C.segment, C.price_sens, table.ravel(), table.shape[1],
+            store_room, discounted, room_term, log_price,
             cfg.choice.intercept + cfg.choice.w_guarantee * guarantees
             + (cfg.platform.festival_lift if self.festival else 0.0), cfg.choice.w_trust)
+        self._brand_views = branded, sb  # for _learn_awareness, which drops it
         buy = draw < logistic(u)
         if cfg.consumers.adoption.enabled:  # only adopters shop (sim.demand): P(buy) = 0 for the others
             buy &= C.adopt[c[cand]] < self.shop_share

@@ -107,32 +107,59 @@ def _views(rng, n=40_000, consumers=3000, sellers=60, rooms=25, segments=3):
                 room_term=rng.normal(0, 0.3, rooms), price=rng.uniform(5, 300, sellers))
 
 
-def test_purchase_candidates_give_exactly_the_logit_buyers(rng):
-    """cand[draw[cand] < logistic(U)] is np.flatnonzero(draw < P(buy)) computed the long way."""
-    v = _views(rng)
+def _brands(rng, v, consumers=3000):
+    """Branded sellers, brands, awareness slots and bits, affinities and a brand-trust graph for ``_views``."""
+    sellers = v["table"].shape[0]
+    branded_seller = rng.random(sellers) < 0.5
+    brand_seller = branded_seller & (rng.random(sellers) < 0.5)
+    slot = np.where(branded_seller, rng.integers(-1, 12, sellers), -1)
+    aware = rng.integers(0, 256, (consumers, 2)).astype(np.uint8)
+    affinity = rng.gamma(2.0, 0.3, consumers)
+    bt_key = np.unique((rng.integers(0, consumers - 100, 2000).astype(np.int64) << 32) | rng.integers(0, 12, 2000))
+    bt_consumer, bt_slot = (bt_key >> 32).astype(np.int32), (bt_key & 0xFFFFFFFF).astype(np.int32)
+    bt_rows = kernels.row_starts(bt_consumer, int(bt_consumer[-1]) + 1)
+    assert np.array_equal(np.diff(bt_rows), np.bincount(bt_consumer))
+    return dict(branded_seller=branded_seller, brand_seller=brand_seller, slot=slot, aware=aware, affinity=affinity,
+                bt_key=bt_key, bt_rows=bt_rows, bt_slot=bt_slot, bt_trust=rng.random(bt_key.size))
+
+
+@pytest.mark.parametrize("brand_trust", [True, False])
+def test_purchase_candidates_give_exactly_the_logit_buyers(rng, brand_trust):
+    """cand[draw < logistic(U)] is np.flatnonzero(draw < P(buy)) computed the long way, with the brand term
+    read from the awareness bits and the viewer's own brand trust from the brand-trust graph."""
+    v, n_priv, w_host, w_brand, w_aw = _views(rng), 3000, 0.4, 0.5, 0.7
+    b = _brands(rng, v)
     n = v["c"].size
-    n_priv, w_host, w_brand = 3000, 0.4, 0.5
     host_trust = rng.random(n_priv)
-    known = np.sort(rng.choice(n, 800, replace=False))
-    known_trust = rng.random(known.size)
-    branded = np.sort(rng.choice(n, 15_000, replace=False))
-    brand_term = rng.normal(0.8, 0.5, branded.size)
     log_price = np.log(v["price"])
     log_price = np.stack([log_price, log_price + np.log1p(-0.1)], axis=1).ravel()
     const, w_trust = -4.0 + 0.3 * 2, 2.5
-    draw = np.random.default_rng(9).random(n)
-    cand, cand_draw, u, t, sale = kernels.purchase_candidates(
-        np.random.default_rng(9), v["c"], v["s"], v["h"], n_priv, host_trust, w_host, known, known_trust, w_brand, branded,
-        brand_term, v["trust"], v["segment"], v["price_sens"], v["table"].ravel(), v["table"].shape[1],
-        v["store_room"], v["discounted"], v["room_term"], log_price, const, w_trust)
-    # the long way
+    bt = (b["bt_rows"], b["bt_slot"], b["bt_trust"]) if brand_trust else (np.zeros(0, np.int64),
+                                                                           np.zeros(0, np.int32), np.zeros(0))
+    cand, cand_draw, u, t, sale, branded, sb = kernels.purchase_candidates(
+        np.random.default_rng(9), v["c"], v["s"], v["h"], n_priv, host_trust, w_host, b["branded_seller"],
+        b["brand_seller"], b["slot"], b["aware"], b["affinity"], w_aw, *bt, w_brand, v["trust"], v["segment"],
+        v["price_sens"], v["table"].ravel(), v["table"].shape[1], v["store_room"], v["discounted"], v["room_term"],
+        log_price, const, w_trust)
+    # the long way: branded views, their brand term, the views of brands the viewer has bought
+    want = np.flatnonzero(b["branded_seller"][v["s"]])
+    assert np.array_equal(branded, want) and np.array_equal(sb, v["s"][want])
+    c, sl = v["c"][want], b["slot"][v["s"][want]]
+    knows = (sl >= 0) & (((b["aware"][c, np.maximum(sl, 0) >> 3] >> (np.maximum(sl, 0) & 7)) & 1) == 1)
+    assert knows.any() and not knows.all()
+    brand_term = b["affinity"][c] * np.where(b["brand_seller"][sb], 1.0, knows) + w_aw * knows
+    q = (c.astype(np.int64) << 32) | sl
+    pos = np.minimum(np.searchsorted(b["bt_key"], q), b["bt_key"].size - 1)
+    hit = (sl >= 0) & (b["bt_key"][pos] == q) & brand_trust
+    assert hit.any() == brand_trust
     T = v["trust"][v["c"]].copy()
     T[:n_priv] = (1 - w_host) * T[:n_priv] + w_host * host_trust
-    T[known] = (1 - w_brand) * T[known] + w_brand * known_trust
+    T[want[hit]] = (1 - w_brand) * T[want[hit]] + w_brand * b["bt_trust"][pos[hit]]
     st = v["table"][v["s"], v["segment"][v["c"]]]
-    st[branded] += brand_term
+    st[want] += brand_term
     S = v["store_room"][v["h"]] & v["discounted"][v["s"]]
     U = st + const + w_trust * T + v["room_term"][v["h"]] - v["price_sens"][v["c"]] * log_price[2 * v["s"] + S]
+    draw = np.random.default_rng(9).random(n)
     buyers = np.flatnonzero(draw < logistic(U.copy()))
     assert np.array_equal(cand_draw, draw[cand])
     mask = cand_draw < logistic(u.copy())
@@ -142,38 +169,6 @@ def test_purchase_candidates_give_exactly_the_logit_buyers(rng):
     assert np.array_equal(u, U[cand])  # the same operations in the same order: the same bits
     assert np.array_equal(t, T[cand])
     assert np.array_equal(sale, S[cand])
-
-
-def test_brand_views_read_the_awareness_bits(rng):
-    v = _views(rng)
-    sellers = v["table"].shape[0]
-    branded_seller = rng.random(sellers) < 0.5
-    brand_seller = branded_seller & (rng.random(sellers) < 0.5)
-    slot = np.where(branded_seller, rng.integers(-1, 12, sellers), -1)
-    aware = rng.integers(0, 256, (3000, 2)).astype(np.uint8)
-    affinity = rng.gamma(2.0, 0.3, 3000)
-    bt_key = np.unique((rng.integers(0, 2900, 2000).astype(np.int64) << 32) | rng.integers(0, 12, 2000))
-    bt_trust = rng.random(bt_key.size)
-    bt_consumer, bt_slot = (bt_key >> 32).astype(np.int32), (bt_key & 0xFFFFFFFF).astype(np.int32)
-    bt_rows = kernels.row_starts(bt_consumer, int(bt_consumer[-1]) + 1)
-    assert np.array_equal(np.diff(bt_rows), np.bincount(bt_consumer))
-    idx, sb, term, known, known_trust = kernels.brand_views(v["c"], v["s"], branded_seller, brand_seller, slot, aware,
-                                                            affinity, 0.7, bt_rows, bt_slot, bt_trust)
-    want = np.flatnonzero(branded_seller[v["s"]])
-    assert np.array_equal(idx, want) and np.array_equal(sb, v["s"][want])
-    c, sl = v["c"][want], slot[v["s"][want]]
-    knows = (sl >= 0) & (((aware[c, np.maximum(sl, 0) >> 3] >> (np.maximum(sl, 0) & 7)) & 1) == 1)
-    expected = affinity[c] * np.where(brand_seller[sb], 1.0, knows) + 0.7 * knows
-    assert np.array_equal(term, expected)
-    assert knows.any() and not knows.all()
-    # the viewer's own brand trust: views whose (viewer, slot) is a brand-trust edge (the old search)
-    q = (c.astype(np.int64) << 32) | sl
-    pos = np.minimum(np.searchsorted(bt_key, q), bt_key.size - 1)
-    hit = (sl >= 0) & (bt_key[pos] == q)
-    assert hit.any() and np.array_equal(known, want[hit]) and np.array_equal(known_trust, bt_trust[pos[hit]])
-    none = kernels.brand_views(v["c"], v["s"], branded_seller, brand_seller, slot, aware, affinity, 0.7,
-                               np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0))
-    assert none[3].size == 0 and np.array_equal(none[2], term)
 
 
 # ------------------------------------------------------------------ graph edits and per-order updates
@@ -298,15 +293,12 @@ def test_chunked_passes_do_not_depend_on_the_number_of_threads(rng, monkeypatch)
 
     v = _views(rng, n=30_000)
     n = v["c"].size
-    known = np.sort(rng.choice(n, 800, replace=False))
-    branded = np.sort(rng.choice(n, 12_000, replace=False))
+    b = _brands(rng, v)
     log_price = np.log(np.repeat(v["price"], 2))
-    cand_args = (v["c"], v["s"], v["h"], 2000, rng.random(2000), 0.4, known, rng.random(known.size),
-                 0.5, branded, rng.normal(0.8, 0.5, branded.size), v["trust"], v["segment"], v["price_sens"],
-                 v["table"].ravel(), v["table"].shape[1], v["store_room"], v["discounted"], v["room_term"], log_price,
-                 -2.0, 2.5)
-    aware = rng.integers(0, 256, (3000, 2)).astype(np.uint8)
-    slot = rng.integers(-1, 16, 60)
+    cand_args = (v["c"], v["s"], v["h"], 2000, rng.random(2000), 0.4, b["branded_seller"], b["brand_seller"],
+                 b["slot"], b["aware"], b["affinity"], 0.7, b["bt_rows"], b["bt_slot"], b["bt_trust"], 0.5,
+                 v["trust"], v["segment"], v["price_sens"], v["table"].ravel(), v["table"].shape[1], v["store_room"],
+                 v["discounted"], v["room_term"], log_price, -2.0, 2.5)
     counts = rng.poisson(1.3, 20_000)
     prob, alias = alias_table(rng.gamma(0.5, size=200))
     picks = np.empty(50_000, np.int64)
@@ -322,9 +314,7 @@ def test_chunked_passes_do_not_depend_on_the_number_of_threads(rng, monkeypatch)
         kernels.on_screen(np.random.default_rng(6), v["h"], np.full(25, 3.0), rng_slate, 3, screen)
         return (kernels.repeat_index(counts), picks.copy(), screen, kernels.find_sorted(g.key, q),
                 *kernels.organic_views(v["s"], v["h"], v["store_room"][v["h"]], 60, 25),
-                *kernels.purchase_candidates(np.random.default_rng(8), *cand_args),
-                *kernels.brand_views(v["c"], v["s"], slot >= -1, slot >= 3, slot, aware, v["trust"], 0.7, g.rows(),
-                                     g.host, g.trust))
+                *kernels.purchase_candidates(np.random.default_rng(8), *cand_args))
 
     monkeypatch.setattr(kernels, "THREADS", 1)
     one = everything()
