@@ -31,8 +31,11 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP)
 	$(PY) -m sim $(ARGS)
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist; default 2, the benchmark machine's cores), a test
+# file per worker at a time so module fixtures are built once; TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 
 dashboard: $(STAMP)
 	$(PY) -m solara run sim.dashboard --port 8765 --host localhost
