@@ -3,6 +3,11 @@
     python experiments/bench.py                      # default (1e5) and large (1e6 consumers)
     python experiments/bench.py --sizes small default --days 365
     python experiments/bench.py --branching          # a 20-replication comparison: branched vs independent arms
+    python experiments/bench.py --sizes large --out experiments/results/bench/2026-12-06.jsonl
+    python experiments/bench.py --table experiments/results/bench/2026-12-06.jsonl   # the markdown table
+
+``--out`` appends each size's line to a JSON-lines file (the record BENCHMARKS.md's tables are
+rendered from with ``--table``, so no figure there is typed by hand).
 
 Every population follows the resolution (no pinned counts): at 1e6 consumers the market holds
 10x the default's hosts, merchants, brands and SPs.  Each size runs in a fresh process so its
@@ -72,7 +77,22 @@ def _one(name: str, days: int, seed: int, queue: mp.Queue) -> None:
         "follow_edges_end": len(model.follows),
         "orders_per_day_end": float(df["orders"].iloc[-1] / model.cfg.consumers.scale),
         "python": platform.python_version(),
+        "commit": _commit(),
+        "date": time.strftime("%Y-%m-%d"),
     })
+
+
+def _commit() -> str | None:
+    """The checked-out commit (with ``+`` when the tree has changes), or None outside a git checkout."""
+    import subprocess
+
+    try:
+        run = dict(cwd=os.path.dirname(os.path.abspath(__file__)), capture_output=True, text=True, check=True)
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], **run).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], **run).stdout.strip()
+        return head + ("+" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def floor_ms_per_day(model, days: int = 10) -> dict[str, float]:  # noqa: ANN001 - a MarketModel
@@ -161,6 +181,32 @@ def branching(replications: int, workers: int) -> dict:
     return out
 
 
+COLUMNS = (
+    ("size", lambda r: r["size"]),
+    ("commit", lambda r: r.get("commit") or "-"),
+    ("consumers (start -> end)", lambda r: f"{r['consumers']:,} -> {r['consumers_end']:,}"),
+    ("burn-in (s)", lambda r: r["burn_in_s"]),
+    ("reported days", lambda r: r["days"]),
+    ("simulated (s)", lambda r: r["sim_s"]),
+    ("ms/day", lambda r: r["ms_per_day"]),
+    ("CPU (s)", lambda r: r["sim_cpu_s"]),
+    ("floor numpy / compiled (ms/day)", lambda r: f"{r['floor_numpy_ms_per_day']} / {r['floor_compiled_ms_per_day']}"),
+    ("ratio to floor numpy / compiled", lambda r: f"{r['ratio_to_numpy_floor']} / {r['ratio_to_compiled_floor']}"),
+    ("peak RSS (GiB)", lambda r: r["peak_rss_gib"]),
+    ("load at the end", lambda r: r["load_avg_1min"]),
+    ("follow edges at the end", lambda r: f"{r['follow_edges_end']:,}"),
+    ("orders/day at the end (model units)", lambda r: f"{r['orders_per_day_end']:,.0f}"),
+)
+
+
+def table(paths: list[str]) -> str:
+    """The markdown table of every line in the JSON-lines files ``paths`` (written by ``--out``)."""
+    rows = [json.loads(line) for path in paths for line in open(path, encoding="utf-8") if line.strip()]
+    head = "| " + " | ".join(name for name, _ in COLUMNS) + " |"
+    rule = "|" + "---|" * len(COLUMNS)
+    return "\n".join([head, rule, *("| " + " | ".join(str(f(r)) for _, f in COLUMNS) + " |" for r in rows)])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", nargs="+", default=["default", "large"], choices=sorted(SIZES))
@@ -169,7 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--branching", action="store_true", help="time a 20-replication comparison instead")
     ap.add_argument("--replications", type=int, default=20)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", help="append each size's JSON line to this file too")
+    ap.add_argument("--table", nargs="+", metavar="JSONL", help="print the markdown table of these files and stop")
     args = ap.parse_args(argv)
+    if args.table:
+        print(table(args.table))
+        return 0
     if args.branching:
         print(json.dumps(branching(args.replications, args.workers)), flush=True)
         return 0
@@ -181,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         result = q.get()
         p.join()
         print(json.dumps(result), flush=True)
+        if args.out:  # one whole line per size, so an interrupted run leaves only finished sizes
+            os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+            with open(args.out, "a", encoding="utf-8") as f:
+                f.write(json.dumps(result) + "\n")
     return 0
 
 
