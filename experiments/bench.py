@@ -192,6 +192,8 @@ COLUMNS = (
     ("CPU (s)", lambda r: r["sim_cpu_s"]),
     ("floor numpy / compiled (ms/day)", lambda r: f"{r['floor_numpy_ms_per_day']} / {r['floor_compiled_ms_per_day']}"),
     ("ratio to floor numpy / compiled", lambda r: f"{r['ratio_to_numpy_floor']} / {r['ratio_to_compiled_floor']}"),
+    # the reported days at the compiled floor's pace: what no model of this traffic can beat here
+    ("floor's time for the days (s)", lambda r: round(r["floor_compiled_ms_per_day"] * r["days"] / 1000, 1)),
     ("peak RSS (GiB)", lambda r: r["peak_rss_gib"]),
     ("load at the end", lambda r: r["load_avg_1min"]),
     ("follow edges at the end", lambda r: f"{r['follow_edges_end']:,}"),
