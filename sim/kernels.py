@@ -442,6 +442,38 @@ def find_sorted(key: np.ndarray, query: np.ndarray) -> np.ndarray:
     return out
 
 
+# ------------------------------------------------------------------ per-consumer passes (sim.agents.consumers)
+@njit(cache=True, nogil=True)
+def _churn(i0: int, i1: int, gen: np.random.Generator, trust: np.ndarray, active: np.ndarray, cheated: np.ndarray,
+           threshold: float, hazard: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Slots ``i0 <= i < i1`` of :func:`churn`."""
+    haz = np.empty(i1 - i0)
+    gone = np.empty(i1 - i0, np.int64)
+    m = 0
+    g = 0
+    for i in range(i0, i1):
+        u = gen.random()  # one uniform per slot, active or not
+        if not active[i]:
+            continue
+        h = hazard[1 if trust[i] < threshold else 0, cheated[i]]
+        haz[m] = h
+        m += 1
+        if u < h:
+            gone[g] = i
+            g += 1
+    return haz[:m].copy(), gone[:g].copy()
+
+
+def churn(gen: np.random.Generator, trust: np.ndarray, active: np.ndarray, cheated: np.ndarray, threshold: float,
+          hazard: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each slot's churn draw (one uniform of ``gen`` per slot, in slot order): the active slots' hazards
+    ``hazard[trust < threshold, cheated]`` in slot order, and the active slots whose uniform falls below
+    theirs (:func:`_churn`, in chunks on threads)."""
+    parts = run_chunks(_churn, [(i0, i1, g, trust, active, cheated, threshold, hazard)
+                                for i0, i1, g in draw_chunks(gen, trust.size)])
+    return joined(parts, 2)  # type: ignore[return-value]
+
+
 # ------------------------------------------------------------------ per-order updates (sim.agents.consumers)
 @njit(cache=True, nogil=True)
 def learn_brands(aware: np.ndarray, known: np.ndarray, consumer: np.ndarray, slot: np.ndarray

@@ -74,6 +74,23 @@ def test_private_visits_match_numpy(rng, monkeypatch, threads):
     assert gen.random() == ref.random()  # the stream moves past the live edges' uniforms only
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_churn_pass_matches_numpy(rng, monkeypatch, threads):
+    """Hazards of the active slots in order, and the slots whose uniform falls below theirs."""
+    monkeypatch.setattr(kernels, "MIN_CHUNK", 700)
+    monkeypatch.setattr(kernels, "THREADS", threads)
+    n = 5000
+    trust, active = rng.random(n), rng.random(n) < 0.8
+    cheated = np.where(rng.random(n) < 0.05, rng.integers(1, 4, n), 0)
+    k = np.arange(cheated.max() + 1)
+    hazard = np.where(k > 0, 1.0 - (1.0 - np.array([[0.1], [0.2]])) * np.power(0.7, k), [[0.1], [0.2]])
+    haz, gone = kernels.churn(np.random.default_rng(4), trust, active, cheated, 0.35, hazard)
+    want = hazard[(trust < 0.35).astype(int), cheated]
+    u = np.random.default_rng(4).random(n)
+    assert np.array_equal(haz, want[active])
+    assert gone.size and np.array_equal(gone, np.flatnonzero(active & (u < want)))
+
+
 def test_public_views_and_on_screen_match_numpy(rng):
     width, rooms = 4, 50
     slate = rng.integers(0, 90, (rooms, width))

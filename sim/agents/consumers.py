@@ -218,19 +218,16 @@ class Consumers:
         Returns the slots that churned and the expected number of churners (the
         sum of the hazards of active consumers), which sets tomorrow's arrivals.
         """
-        c = self.cfg
-        hazards, gone = [np.zeros(0)], [np.zeros(0, np.int64)]
-        for part in blocks(self.n):  # cache blocking (sim.blocks); the uniforms are a prefix of the stream
-            u = rng.random(part.stop - part.start)  # consumer i's draw does not depend on n
-            base = np.where(self.trust[part] < c.churn_trust_threshold, 2.0 * c.base_churn, c.base_churn)
-            cheats = cheated_today[part]
-            hit = np.flatnonzero(cheats)  # few consumers: keep the power off the whole population
-            base[hit] = 1.0 - (1.0 - base[hit]) * np.power(1.0 - c.cheated_churn, cheats[hit])
-            act = self.active[part]
-            hazards.append(base[act])
-            gone.append(part.start + np.flatnonzero(act & (u < base)))
-        expected = float(np.concatenate(hazards).sum())  # one sum over the active consumers' hazards
-        idx = np.concatenate(gone)
+        c, n = self.cfg, self.n
+        # the hazard of k cheated orders today, above the base (doubled below the trust threshold), as a table:
+        # hazard[low trust, k] = 1 - (1 - base) * (1 - cheated_churn) ** k
+        k = np.arange(int(cheated_today[:n].max(initial=0)) + 1)
+        base = np.array([[c.base_churn], [2.0 * c.base_churn]])
+        hazard = np.where(k > 0, 1.0 - (1.0 - base) * np.power(1.0 - c.cheated_churn, k), base)
+        # one compiled pass over the slots (sim.kernels): consumer i's draw does not depend on n
+        hazards, idx = kernels.churn(rng, self.trust[:n], self.active[:n], cheated_today[:n], c.churn_trust_threshold,
+                                     hazard)
+        expected = float(hazards.sum())  # one sum over the active consumers' hazards, in slot order
         self.active[idx] = False
         self.churned_on[idx] = day
         return idx, expected
