@@ -83,13 +83,14 @@ def _one(name: str, days: int, seed: int, queue: mp.Queue) -> None:
 
 
 def _commit() -> str | None:
-    """The checked-out commit (with ``+`` when the tree has changes), or None outside a git checkout."""
+    """The checked-out commit (with ``+`` when code has changes), or None outside a git checkout."""
     import subprocess
 
     try:
         run = dict(cwd=os.path.dirname(os.path.abspath(__file__)), capture_output=True, text=True, check=True)
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], **run).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], **run).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":!experiments/results"],
+                               **run).stdout.strip()  # the records this writes do not make the code dirty
         return head + ("+" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return None
