@@ -49,7 +49,7 @@ from scipy import stats
 
 from sim import units
 from sim.agents.sellers import ENTRY_WAVE, Kind
-from sim.config import ConfigError, get_key, has_key, make_config, merge, set_key, to_dict
+from sim.config import ConfigError, get_key, has_key, make_config, merge, override_key, set_key, to_dict
 from sim.output import digest, write_bytes, write_csv, write_json, write_text, write_yaml
 from sim.parallel import process_pool
 from sim.warmup import trend
@@ -493,10 +493,7 @@ def set_keys(name: str, overrides: list[str] | None = None) -> set[str]:
 
     data = yaml.safe_load((config_dir() / "experiment" / f"{name}.yaml").read_text(encoding="utf-8")) or {}
     keys = flat({k: v for k, v in data.items() if k not in ("experiment", "defaults")})
-    for o in overrides or []:
-        if "=" in o:
-            keys.add(o.split("=", 1)[0].lstrip("+~"))
-    return keys
+    return keys | {k for k in map(override_key, overrides or []) if k}
 
 
 def member_arm(base: dict[str, Any], over: dict[str, Any], member: Any) -> dict[str, Any]:

@@ -551,6 +551,11 @@ def _to_plain(obj: Any) -> Any:
     return obj
 
 
+def override_key(override: str) -> str | None:
+    """The dotted key a command-line override sets (``+a.b=1`` and ``~a.b=`` give ``a.b``), or None without ``=``."""
+    return override.split("=", 1)[0].lstrip("+~") if "=" in override else None
+
+
 def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     """``base`` with the (nested) entries of ``over`` laid on top; neither input is modified."""
     out = copy.deepcopy(dict(base))

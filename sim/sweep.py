@@ -49,7 +49,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from sim.config import ConfigError, get_key, has_key, make_config, merge, set_key, to_dict
+from sim.config import ConfigError, get_key, has_key, make_config, merge, override_key, set_key, to_dict
 from sim.metrics import METRICS
 from sim.output import digest, write_atomic, write_json
 from sim.parallel import process_pool, share_cores
@@ -465,7 +465,7 @@ def load_design(name: str, overrides: list[str] | None = None) -> tuple[Design, 
         sweep["ensemble"] = ens[-1]
     base = to_dict(make_config(data))
     # a key set on the command line is part of the design, like its base: it overrides an ensemble member's value
-    for key in (o.split("=", 1)[0].lstrip("+~") for o in overrides or [] if "=" in o and not o.startswith("ensemble=")):
+    for key in (override_key(o) for o in overrides or [] if "=" in o and not o.startswith("ensemble=")):
         if "." in key and has_key(base, key):
             nested: Any = get_key(base, key)
             for part in reversed(key.split(".")):
