@@ -413,6 +413,10 @@ def collect_records(out: Path, specs: list[RunSpec], design: Design) -> pd.DataF
             series.append(pd.DataFrame({"run_id": s.run_id, "day": np.arange(1, len(values) + 1),
                                         "metric": metric, "value": values}))
     results = pd.DataFrame(rows)
+    # mapping-valued summary entries (e.g. small_populations, often empty) as JSON text: parquet cannot store
+    # an empty struct, and a struct column's fields would differ from run to run
+    for col in results.columns[results.map(lambda x: isinstance(x, dict)).any()]:
+        results[col] = results[col].map(lambda x: json.dumps(x, sort_keys=True) if isinstance(x, dict) else x)
     write_atomic(out / "results.parquet", lambda p: results.to_parquet(p, index=False))
     write_atomic(out / "results.csv", lambda p: results.to_csv(p, index=False, float_format="%.10g"))
     ts = pd.concat(series, ignore_index=True) if series else pd.DataFrame(columns=["run_id", "day", "metric", "value"])

@@ -112,6 +112,21 @@ def test_failures_are_recorded_and_the_rest_complete(tmp_path):
     assert any("Traceback" in r.get("traceback", "") for r in failed)
 
 
+def mapping_summary(cfg):
+    """A run whose summary holds mappings, one of them empty (as ``small_populations`` is when none is small)."""
+    return {"y": cfg["platform"]["feed_load"], "small_populations": {}, "populations": {"hosts": 3}}, None
+
+
+def test_mapping_valued_summaries_are_written_as_json(tmp_path):
+    """Parquet cannot store an empty struct: mapping-valued summary entries are kept as JSON text."""
+    design = _design({"platform.feed_load": {"values": [1.0, 2.0]}})
+    results = run_sweep(design, BASE, tmp_path, evaluate=mapping_summary, workers=1, progress=False)
+    assert results["status"].tolist() == ["ok", "ok"]
+    stored = pd.read_parquet(tmp_path / "results.parquet")
+    assert stored["small_populations"].tolist() == ["{}", "{}"]
+    assert [json.loads(x) for x in stored["populations"]] == [{"hosts": 3}, {"hosts": 3}]
+
+
 def test_resume_runs_exactly_the_missing_runs(tmp_path):
     markers = tmp_path / "markers"
     markers.mkdir()
