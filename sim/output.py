@@ -28,6 +28,15 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()  # what open() would give: mkstemp's private 0600 is not meant for results
 
 
+def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per run, with mapping-valued entries (e.g. ``small_populations``, often empty) as JSON text:
+    parquet cannot store an empty struct, and a struct column's fields would differ from run to run."""
+    results = pd.DataFrame(rows)
+    for col in results.columns[results.map(lambda x: isinstance(x, dict)).any()] if len(results) else []:
+        results[col] = results[col].map(lambda x: json.dumps(x, sort_keys=True) if isinstance(x, dict) else x)
+    return results
+
+
 def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path`` then rename it to ``path``."""
     path = Path(path)
