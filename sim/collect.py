@@ -22,7 +22,7 @@ import pandas as pd
 import yaml
 from hydra.experimental.callback import Callback
 
-from sim.output import results_frame, write_atomic
+from sim.output import write_results
 
 
 def _value(text: str) -> object:
@@ -56,9 +56,7 @@ def collect(sweep_dir: str | Path) -> pd.DataFrame:
             summary = json.loads((job / "summary.json").read_text())
             row.update({k: v for k, v in summary.items() if k not in row})
         rows.append(row)
-    results = results_frame(rows)
-    write_atomic(root / "results.parquet", lambda p: results.to_parquet(p, index=False))
-    write_atomic(root / "results.csv", lambda p: results.to_csv(p, index=False, float_format="%.10g"))
+    results = write_results(root, rows)
     return results
 
 

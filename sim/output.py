@@ -28,12 +28,17 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()  # what open() would give: mkstemp's private 0600 is not meant for results
 
 
-def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per run, with mapping-valued entries (e.g. ``small_populations``, often empty) as JSON text:
-    parquet cannot store an empty struct, and a struct column's fields would differ from run to run."""
+def write_results(folder: Path, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """``results.parquet`` and ``results.csv`` in ``folder``, one row per run (written atomically); returns the table.
+
+    Mapping-valued entries (e.g. ``small_populations``, often empty) are kept as JSON text: parquet cannot
+    store an empty struct, and a struct column's fields would differ from run to run.
+    """
     results = pd.DataFrame(rows)
     for col in results.columns[results.map(lambda x: isinstance(x, dict)).any()] if len(results) else []:
         results[col] = results[col].map(lambda x: json.dumps(x, sort_keys=True) if isinstance(x, dict) else x)
+    write_atomic(Path(folder) / "results.parquet", lambda p: results.to_parquet(p, index=False))
+    write_atomic(Path(folder) / "results.csv", lambda p: results.to_csv(p, index=False, float_format="%.10g"))
     return results
 
 

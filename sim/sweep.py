@@ -51,7 +51,7 @@ import pandas as pd
 
 from sim.config import ConfigError, get_key, has_key, make_config, merge, override_key, set_key, to_dict
 from sim.metrics import METRICS
-from sim.output import digest, results_frame, write_atomic, write_json
+from sim.output import digest, write_atomic, write_json, write_results
 from sim.parallel import process_pool, share_cores
 
 METHODS = ("grid", "random", "lhs", "sobol", "morris")
@@ -412,9 +412,7 @@ def collect_records(out: Path, specs: list[RunSpec], design: Design) -> pd.DataF
         for metric, values in (rec.get("timeseries") or {}).items():
             series.append(pd.DataFrame({"run_id": s.run_id, "day": np.arange(1, len(values) + 1),
                                         "metric": metric, "value": values}))
-    results = results_frame(rows)
-    write_atomic(out / "results.parquet", lambda p: results.to_parquet(p, index=False))
-    write_atomic(out / "results.csv", lambda p: results.to_csv(p, index=False, float_format="%.10g"))
+    results = write_results(out, rows)
     ts = pd.concat(series, ignore_index=True) if series else pd.DataFrame(columns=["run_id", "day", "metric", "value"])
     write_atomic(out / "timeseries.parquet", lambda p: ts.to_parquet(p, index=False))
     if design.ensemble is not None:
