@@ -283,6 +283,10 @@ def decompose(base: Arm, pol: Arm, rule: str, start: int = 1) -> dict[str, float
         # lost closes d_gmv_total = d_gmv_treated - cannibalization - displaced_unmatched exactly
         out[f"displaced_unmatched{window}"] = -((total_p - treat_p - inc_p) - (total_b - treat_b - inc_b))
     out["baseline_gmv_trend"] = trend(mb["gmv"].to_numpy())["slope_per_year"]
+    # the treated sellers' change by channel (whole run): through talent hosts' rooms, which is their other
+    # channel when the policy gives them broadcasts of their own, and through their own store accounts
+    out["d_gmv_treated_host_channel"] = (pt["gmv"] - pt["gmv_self"]).sum() - (bt["gmv"] - bt["gmv_self"]).sum()
+    out["d_gmv_treated_self_broadcast"] = pt["gmv_self"].sum() - bt["gmv_self"].sum()
     # who the incumbents lost sales to, by type and channel
     kind = bi["kind"]
     for k, name in ((Kind.WHITE_LABEL, "white_label"), (Kind.NEW_BRAND, "new_brand"), (Kind.BRAND, "brand")):
@@ -326,6 +330,7 @@ RATIOS = {
     "displaced_unmatched_ratio_early": ("displaced_unmatched_early", "gmv_treated_early"),
     "displaced_unmatched_ratio_late": ("displaced_unmatched_late", "gmv_treated_late"),
     "cost_per_incremental_yuan": ("d_fund_yuan_spent", "d_gmv_total"),
+    "treated_host_channel_share": ("d_gmv_treated_host_channel", "d_gmv_treated"),
 }
 
 
@@ -341,6 +346,9 @@ UNITS: dict[str, str] = {
     **_windowed(("gmv_total_baseline", "gmv_total_policy", "d_gmv_total", "gmv_treated", "gmv_treated_baseline",
                  "d_gmv_treated", "gmv_incumbent_baseline", "cannibalization", "displaced_unmatched"), "yuan"),
     "baseline_gmv_trend": "relative change per year",
+    "d_gmv_treated_host_channel": "yuan",
+    "d_gmv_treated_self_broadcast": "yuan",
+    "treated_host_channel_share": "share",
     **{f"cannibalization_{name}": "yuan" for name in ("white_label", "new_brand", "brand", "host_channel",
                                                        "self_broadcast")},
     "d_active_consumers": "count",
@@ -368,7 +376,8 @@ RANGES: dict[str, tuple[float, float | None]] = {
     "incumbents_losing_10pct": (0.0, 1.0),
 }
 #: What a ratio's denominator is, in words (for the note saying why a ratio is undefined).
-LABELS = {"d_gmv_total": "the change in total GMV", "gmv_treated": "the treated sellers' GMV"}
+LABELS = {"d_gmv_total": "the change in total GMV", "gmv_treated": "the treated sellers' GMV",
+          "d_gmv_treated": "the change in the treated sellers' GMV"}
 WINDOW_LABELS = {"": "", "_early": f" in the first {EARLY} days of the policy", "_late": f" in the last {LATE} days"}
 #: The treated sellers in words, per ``treated`` rule.
 TREATED_LABELS = {"entrants": "the entrants", "sp_clients": "SP clients", "upgraded": "upgraded sellers",

@@ -49,6 +49,8 @@ def test_decomposition_identities_on_synthetic_arms():
     assert d["gmv_treated"] == pytest.approx(d["d_gmv_total"] + d["cannibalization"])  # entrants: exact split
     assert d["cannibalization_white_label"] == pytest.approx(30.0) and d["cannibalization_brand"] == pytest.approx(10.0)
     assert d["cannibalization_host_channel"] + d["cannibalization_self_broadcast"] == pytest.approx(40.0)
+    # the treated sellers' change by channel adds up to their change (entrants: 10% of it through own stores)
+    assert d["d_gmv_treated_host_channel"] == pytest.approx(54.0) and d["d_gmv_treated_self_broadcast"] == pytest.approx(6.0)
     assert d["incumbents_losing_10pct"] == pytest.approx(1.0)
     assert d["d_gmv_total_early"] == pytest.approx(20.0 * 90 / 200) and d["gmv_treated_late"] == pytest.approx(0.4 * 60.0)
     for w in ("", "_early", "_late"):  # the split that always adds up

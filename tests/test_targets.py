@@ -99,3 +99,33 @@ def test_validate_reports_and_exits_by_the_required_targets(tmp_path):
         text = out.read_text()
         assert ("pass" if code == 0 else "**fail**") in text and (out.parent / "figures").is_dir()
     assert validate.main(["calibration=nonexistent", *small, "--out", str(tmp_path / "x.md")]) == 2
+
+
+def test_adoption_experiment_gives_brands_their_own_broadcasts_and_splits_the_gain_by_channel():
+    """Zhang et al.'s pattern as a virtual experiment: brands of a hosts-only market open their own rooms."""
+    base = make_config({**SMALL, "burn_in": 150, "brands": {"real_n": 6.0e5, "stage_orders": [20.0, 40.0, 80.0]}})
+    from sim.config import to_dict
+
+    arms = validate.adoption_arms(to_dict(base), seed=1, days=30)
+    assert [a["brands"]["self_broadcast"] for a in arms.values()] == [False, True]
+    assert all(a["days"] == 30 and a["seed"] == 1 for a in arms.values())
+    e = validate.adoption_effect(to_dict(base), seed=1, days=30)
+    assert e["gmv_treated_baseline"] > 0  # the brands sold through talent hosts before adopting
+    assert e["d_gmv_treated_self_broadcast"] > 0  # and sell through their own rooms only when they adopt
+    assert e["d_gmv_treated_host_channel"] + e["d_gmv_treated_self_broadcast"] == pytest.approx(e["d_gmv_treated"])
+    p = validate.adoption_pattern([e, e])
+    assert p["uplift"] == pytest.approx(e["d_gmv_treated"] / e["gmv_treated_baseline"])
+    assert p["other_share"] == pytest.approx(e["d_gmv_treated_host_channel"] / e["d_gmv_treated"])
+    assert p["replications"] == 2 and p["days"] == 30
+
+
+@pytest.mark.parametrize("uplift, other, passes", [(1.0, 0.3, True), (1.0, -0.3, False), (0.2, 0.3, False),
+                                                   (3.0, 0.5, False)])
+def test_adoption_pattern_passes_on_the_published_band_and_sign(uplift, other, passes):
+    gain = uplift * 100.0
+    e = {"gmv_treated_baseline": 100.0, "gmv_treated": 100.0 + gain, "d_gmv_treated": gain,
+         "d_gmv_treated_host_channel": other * gain, "d_gmv_treated_self_broadcast": (1 - other) * gain, "days": 90.0}
+    p = validate.adoption_pattern([e])
+    assert bool(p["pass"]) is passes and p["uplift"] == pytest.approx(uplift) and p["other_share"] == pytest.approx(other)
+    rows = "\n".join(validate._adoption_rows(p))
+    assert ("| pass |" in rows) is passes and ("the other channel loses" in rows) is (other < 0)
