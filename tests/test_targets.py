@@ -127,5 +127,14 @@ def test_adoption_pattern_passes_on_the_published_band_and_sign(uplift, other, p
          "d_gmv_treated_host_channel": other * gain, "d_gmv_treated_self_broadcast": (1 - other) * gain, "days": 90.0}
     p = validate.adoption_pattern([e])
     assert bool(p["pass"]) is passes and p["uplift"] == pytest.approx(uplift) and p["other_share"] == pytest.approx(other)
-    rows = "\n".join(validate._adoption_rows(p))
-    assert ("| pass |" in rows) is passes and ("the other channel loses" in rows) is (other < 0)
+    row, notes = validate._adoption_rows(p)
+    assert ("| pass |" in row) is passes and any("the other channel loses" in n for n in notes) is (other < 0)
+
+
+@pytest.mark.parametrize("best, median, share, verdict", [(2e7, 3e6, 0.005, "pass"), (5e6, 3e6, 0.005, "fail"),
+                                                          (2e7, 2e7, 0.005, "fail"), (2e7, 3e6, 0.33, "not resolved")])
+def test_brand_cases_are_decided_only_where_the_best_agent_is_a_few_brands(best, median, share, verdict):
+    p = {"best": best, "median": median, "best_share": share, "best_stands_for": share * 10_000}
+    assert validate.brand_case_verdict([p, p]) == verdict
+    row, notes = validate._brand_cases([p], consumers=100_000)
+    assert row.endswith(f"| {'**fail**' if verdict == 'fail' else verdict} |") and bool(notes) is (verdict == "not resolved")
