@@ -15,6 +15,7 @@ target marked ``required`` fails (2 on bad input).  The report and figures are w
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,8 @@ ADOPTION_DAYS = 90  # the months after adoption over which the paper compares re
 #: The brand cases are decided only when the best brand agent stands for at most this share of all brands
 #: (the top 1%: the seed's cases are single leading brands). Assumption.
 BRAND_CASE_SHARE = 0.01
+#: The brand cases at a finer resolution (experiments/brand_cases.py), cited by the report when present.
+BRAND_CASES_RESULT = ROOT / "experiments" / "results" / "brand_cases.json"
 
 
 def adoption_arms(base: dict[str, Any], seed: int, days: int = ADOPTION_DAYS) -> dict[str, dict[str, Any]]:
@@ -269,7 +272,8 @@ def report(targets: TargetSet, values: pd.DataFrame, patterns: list[dict[str, fl
     if figure_names:
         lines += ["## Model against the reported series", ""]
         lines += [f"![{n}]({figure_dir}/{n})" for n in figure_names] + [""]
-    brand_row, brand_notes = _brand_cases(patterns, cfg.consumers.n)
+    finer = json.loads(BRAND_CASES_RESULT.read_text()) if BRAND_CASES_RESULT.is_file() else None
+    brand_row, brand_notes = _brand_cases(patterns, cfg.consumers.n, finer)
     lines += ["## Patterns the model was not fitted to", "",
               "| pattern | published | model | pass |", "|---|---|---|---|", brand_row]
     notes = brand_notes
@@ -294,8 +298,10 @@ def brand_case_verdict(patterns: list[dict[str, float]]) -> str:
     return "pass" if np.isfinite(best) and best >= 1e7 and median < 1e7 else "fail"
 
 
-def _brand_cases(patterns: list[dict[str, float]], consumers: int) -> tuple[str, list[str]]:
-    """The brand cases' row of the pattern table and, when the resolution cannot decide them, why."""
+def _brand_cases(patterns: list[dict[str, float]], consumers: int,
+                 finer: dict[str, Any] | None = None) -> tuple[str, list[str]]:
+    """The brand cases' row of the pattern table and, when the resolution cannot decide them, why
+    (and what ``finer``, a run of experiments/brand_cases.py, gives)."""
     best = _mean([p["best"] for p in patterns])
     median = _mean([p["median"] for p in patterns])
     stands = _mean([p["best_stands_for"] for p in patterns])
@@ -312,7 +318,14 @@ def _brand_cases(patterns: list[dict[str, float]], consumers: int) -> tuple[str,
     return row, [f"The brand cases are not resolved at this resolution: they are single leading brands, and the best "
                  f"brand agent stands for more than {BRAND_CASE_SHARE:.0%} of all brands (an agent is the average of "
                  f"the real brands it stands for, MODEL.md 4.1). The real brands an agent stands for fall with the "
-                 f"consumers' ratio: {at_1e7}."]
+                 f"consumers' ratio: {at_1e7}." + ("" if finer is None else _finer_brand_cases(finer))]
+
+
+def _finer_brand_cases(r: dict[str, Any]) -> str:
+    return (f" At {r['consumers']:,} consumers (one seed, `experiments/brand_cases.py`, its record "
+            f"`experiments/results/brand_cases.json`): {r['brand_agents']} brand agents, the best standing for "
+            f"{r['best_stands_for']:,.0f} real brands; best {_fmt(r['best'])}, median {_fmt(r['median'])} a month; "
+            f"{r['share_of_brands_above_10m']:.1%} of brands above 10 M a month: **{r['verdict']}**.")
 
 
 def _adoption_rows(a: dict[str, float]) -> tuple[str, list[str]]:

@@ -138,3 +138,8 @@ def test_brand_cases_are_decided_only_where_the_best_agent_is_a_few_brands(best,
     assert validate.brand_case_verdict([p, p]) == verdict
     row, notes = validate._brand_cases([p], consumers=100_000)
     assert row.endswith(f"| {'**fail**' if verdict == 'fail' else verdict} |") and bool(notes) is (verdict == "not resolved")
+    finer = {"consumers": 3_400_000, "brand_agents": 113, "best_stands_for": 88.5, "best": 2e7, "median": 3e6,
+             "share_of_brands_above_10m": 0.02, "verdict": "pass"}
+    _, cited = validate._brand_cases([p], consumers=100_000, finer=finer)
+    assert bool(cited) is (verdict == "not resolved")
+    assert all("3,400,000 consumers" in n and "**pass**" in n for n in cited)
