@@ -13,7 +13,8 @@ This script runs the calibrated default market at ``--n`` consumers standing for
 through its burn-in and reported year, then computes the pattern's statistic
 (:func:`sim.validate.brand_pattern`: each brand agent's smoothed monthly GMV per real brand at the
 end), the verdict (:func:`sim.validate.brand_case_verdict`) and the distribution over real brands.
-Writes ``experiments/results/brand_cases.json`` (atomically), which ``sim.validate`` cites.
+Writes ``experiments/results/brand_cases.json`` (atomically) with the run's resolved config, which
+``sim.validate`` cites when it validates the same market (at any resolution and seed).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim import MarketModel  # noqa: E402
 from sim.agents.sellers import Kind  # noqa: E402
-from sim.config import make_config  # noqa: E402
+from sim.config import make_config, to_dict  # noqa: E402
 from sim.output import write_json  # noqa: E402
 from sim.validate import BRAND_CASES_RESULT, brand_case_verdict, brand_pattern  # noqa: E402
 
@@ -67,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         "monthly_gmv_quantiles": {str(q): float(np.interp(q, np.cumsum(real) - real / 2, monthly[order]))
                                   for q in (0.5, 0.9, 0.99)},
         "seconds": round(seconds, 1),
+        "config": to_dict(cfg),  # the resolved market: sim.validate cites the record only for the same market
     }
     write_json(args.out, record)
-    print(record)
+    print({k: v for k, v in record.items() if k != "config"})
     return 0
 
 

@@ -272,7 +272,7 @@ def report(targets: TargetSet, values: pd.DataFrame, patterns: list[dict[str, fl
     if figure_names:
         lines += ["## Model against the reported series", ""]
         lines += [f"![{n}]({figure_dir}/{n})" for n in figure_names] + [""]
-    finer = json.loads(BRAND_CASES_RESULT.read_text()) if BRAND_CASES_RESULT.is_file() else None
+    finer = finer_brand_cases(base)
     brand_row, brand_notes = _brand_cases(patterns, cfg.consumers.n, finer)
     lines += ["## Patterns the model was not fitted to", "",
               "| pattern | published | model | pass |", "|---|---|---|---|", brand_row]
@@ -285,6 +285,27 @@ def report(targets: TargetSet, values: pd.DataFrame, patterns: list[dict[str, fl
         lines += ["", note]
     lines.append("")
     return "\n".join(lines), ok_required
+
+
+def _market(config: dict[str, Any]) -> dict[str, Any]:
+    """A resolved config without what a finer resolution or another seed changes."""
+    import copy
+
+    out = copy.deepcopy(config)
+    out.pop("seed", None)
+    for key in ("n", "scale"):
+        out["consumers"].pop(key, None)
+    return out
+
+
+def finer_brand_cases(base: dict[str, Any], path: Path = BRAND_CASES_RESULT) -> dict[str, Any] | None:
+    """The record of experiments/brand_cases.py when it ran the market ``base`` describes (at its own resolution)."""
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    if "config" not in record or _market(record["config"]) != _market(to_dict(make_config(base))):
+        return None
+    return record
 
 
 def brand_case_verdict(patterns: list[dict[str, float]]) -> str:

@@ -143,3 +143,19 @@ def test_brand_cases_are_decided_only_where_the_best_agent_is_a_few_brands(best,
     _, cited = validate._brand_cases([p], consumers=100_000, finer=finer)
     assert bool(cited) is (verdict == "not resolved")
     assert all("3,400,000 consumers" in n and "**pass**" in n for n in cited)
+
+
+def test_the_finer_brand_cases_are_cited_only_for_the_market_they_ran(tmp_path):
+    import json
+
+    from sim.config import to_dict
+
+    base = to_dict(make_config(seed=3))
+    record = {"consumers": 3_400_000, "config": to_dict(make_config(seed=0, consumers={"n": 3_400_000, "scale": 3e8 / 3.4e6}))}
+    path = tmp_path / "brand_cases.json"
+    path.write_text(json.dumps(record))
+    assert validate.finer_brand_cases(base, path) == record  # another resolution and seed, the same market
+    assert validate.finer_brand_cases(to_dict(make_config(seed=3, choice={"intercept": -4.0})), path) is None
+    path.write_text(json.dumps({"consumers": 3_400_000}))  # a record that does not say which market it ran
+    assert validate.finer_brand_cases(base, path) is None
+    assert validate.finer_brand_cases(base, tmp_path / "missing.json") is None
