@@ -31,10 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim import MarketModel  # noqa: E402
-from sim.agents.sellers import Kind  # noqa: E402
 from sim.config import make_config, to_dict  # noqa: E402
 from sim.output import write_json  # noqa: E402
-from sim.validate import BRAND_CASES_RESULT, brand_case_verdict, brand_pattern  # noqa: E402
+from sim.validate import BRAND_CASES_RESULT, brand_case_verdict, brand_months, brand_pattern  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,17 +51,13 @@ def main(argv: list[str] | None = None) -> int:
         model.run_for(cfg.days)
     seconds = time.perf_counter() - t0
     pattern = brand_pattern(model)
-    S = model.sellers
-    n = S.n
-    b = S.active[:n] & (S.kind[:n] == Kind.BRAND)
-    mass = S.mass[:n][b]
-    monthly = 30.0 * S.ew_orders[:n][b] * S.price[:n][b] / mass
+    monthly, mass = brand_months(model)
     order = np.argsort(monthly)
     real = mass[order] / mass.sum()  # each agent's share of the real brands, poorest first
     above = float(real[monthly[order] >= 1e7].sum())
     record = {
         "consumers": args.n, "scale": cfg.consumers.scale, "seed": args.seed, "burn_in": cfg.burn_in, "days": cfg.days,
-        "brand_agents": int(b.sum()), "real_brands": float(mass.sum() * cfg.consumers.scale),
+        "brand_agents": int(mass.size), "real_brands": float(mass.sum() * cfg.consumers.scale),
         **pattern, "verdict": brand_case_verdict([pattern]),
         "share_of_brands_above_10m": above,
         "monthly_gmv_quantiles": {str(q): float(np.interp(q, np.cumsum(real) - real / 2, monthly[order]))

@@ -36,21 +36,26 @@ REPORTED_DAU = {"2021-Q1": 295.3e6, "2021-Q2": 293.2e6, "2021-Q3": 320.4e6, "202
 QUICK = {"consumers": {"n": 20000, "scale": 15000.0}, "burn_in": 400}
 
 
-def brand_pattern(model: Any) -> dict[str, float]:
-    """Monthly GMV of one real brand (the last 30 days' smoothed orders x price): the best brand row and the median.
-
-    The seed's cases: a brand's first month of broadcasting about 20 million yuan, a menswear brand
-    above 10 million a month three months after starting; reachable by the better entrants, not the median.
-    """
+def brand_months(model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each active brand agent's monthly GMV of one real brand (the last 30 days' smoothed orders x price), and its mass."""
     from sim.agents.sellers import Kind
 
     S = model.sellers
     n = S.n
     b = S.active[:n] & (S.kind[:n] == Kind.BRAND)
-    if not b.any():
-        return {"best": float("nan"), "median": float("nan"), "best_stands_for": float("nan"), "best_share": float("nan")}
     mass = S.mass[:n][b]
-    monthly = 30.0 * S.ew_orders[:n][b] * S.price[:n][b] / mass
+    return 30.0 * S.ew_orders[:n][b] * S.price[:n][b] / mass, mass
+
+
+def brand_pattern(model: Any) -> dict[str, float]:
+    """Monthly GMV of one real brand (:func:`brand_months`): the best brand row and the median.
+
+    The seed's cases: a brand's first month of broadcasting about 20 million yuan, a menswear brand
+    above 10 million a month three months after starting; reachable by the better entrants, not the median.
+    """
+    monthly, mass = brand_months(model)
+    if not monthly.size:
+        return {"best": float("nan"), "median": float("nan"), "best_stands_for": float("nan"), "best_share": float("nan")}
     top = int(np.argmax(monthly))
     # one agent is the average of the real brands it stands for: the best agent is a top slice, not the top brand
     return {"best": float(monthly[top]), "median": float(np.median(monthly)),
@@ -128,15 +133,19 @@ def run_seeds(targets: TargetSet, base: dict[str, Any], seeds: int) -> tuple[pd.
     return pd.DataFrame(values), frames, patterns
 
 
-def run_adoption(base: dict[str, Any], seeds: int, workers: int = 1) -> dict[str, float]:
-    """The adoption pattern over ``seeds`` paired replications (:func:`adoption_effect`, seed i for replication i)."""
+def _map(fn: Any, workers: int, *args: Any) -> list[Any]:
+    """``fn`` over the zipped ``args``, in ``workers`` processes when more than one, in order."""
     if workers > 1:
         from sim.parallel import process_pool
 
         with process_pool(workers) as pool:
-            effects = list(pool.map(adoption_effect, [base] * seeds, range(seeds)))
-    else:
-        effects = [adoption_effect(base, seed) for seed in range(seeds)]
+            return list(pool.map(fn, *args))
+    return list(map(fn, *args))
+
+
+def run_adoption(base: dict[str, Any], seeds: int, workers: int = 1) -> dict[str, float]:
+    """The adoption pattern over ``seeds`` paired replications (:func:`adoption_effect`, seed i for replication i)."""
+    effects = _map(adoption_effect, workers, [base] * seeds, range(seeds))
     print(f"adoption experiment, {seeds} paired replications: done", file=sys.stderr, flush=True)
     return adoption_pattern(effects)
 
@@ -163,13 +172,7 @@ def run_members(targets: TargetSet, base: dict[str, Any], members: pd.DataFrame,
     from sim import ensemble
 
     configs = [ensemble.apply(base, members.iloc[i]) for i in range(len(members))]
-    if workers > 1:
-        from sim.parallel import process_pool
-
-        with process_pool(workers) as pool:
-            values = list(pool.map(_member_values, [targets] * len(configs), configs, range(len(configs))))
-    else:
-        values = [_member_values(targets, c, i) for i, c in enumerate(configs)]
+    values = _map(_member_values, workers, [targets] * len(configs), configs, range(len(configs)))
     print(f"{len(values)} ensemble members: done", file=sys.stderr, flush=True)
     return pd.DataFrame(values)
 
