@@ -20,6 +20,7 @@ state (:func:`floor_ms_per_day`: the bare traffic-and-choice loop, in numpy and 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -46,6 +47,7 @@ def _one(name: str, days: int, seed: int, queue: mp.Queue) -> None:
     bare = MarketModel(seed=seed, days=days, burn_in=0, **SIZES[name])
     init, init_cpu = time.perf_counter() - t0, time.process_time() - c0
     del bare
+    gc.collect()  # the model is in reference cycles (Mesa agents hold it): free it before the next one is built
     t0, c0 = time.perf_counter(), time.process_time()
     model = MarketModel(seed=seed, days=days, **SIZES[name])
     t1, c1 = time.perf_counter(), time.process_time()

@@ -336,44 +336,69 @@ def organic_views(seller: np.ndarray, room: np.ndarray, fund: np.ndarray, n_sell
 
 # ------------------------------------------------------------------ sorted edge lists (sim.agents.follows)
 @njit(cache=True, nogil=True)
-def edit_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: np.ndarray, n: int,
-               out_key: np.ndarray, out_trust: np.ndarray, out_consumer: np.ndarray, out_host: np.ndarray,
-               drop: np.ndarray, new_key: np.ndarray, new_trust: np.ndarray, replace: bool,
-               drop_consumer: np.ndarray, drop_host: np.ndarray) -> tuple[int, int]:  # pragma: no cover
-    """A day's edits of a sorted edge list in one pass, written to the ``out_`` arrays (which hold at least
-    ``n + new_key.size``); returns (edges written, new keys added).
+def compact_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: np.ndarray, n: int,
+                  drop: np.ndarray, new_key: np.ndarray, new_trust: np.ndarray, replace: bool,
+                  drop_consumer: np.ndarray, drop_host: np.ndarray, insert: np.ndarray) -> tuple[int, int]:  # pragma: no cover
+    """First half of a day's edits of a sorted edge list, in place: returns (edges left, new keys added).
 
-    In order: the first ``n`` edges lose those where ``drop`` is true (empty: none); the sorted, unique
-    ``new_key`` (with ``new_trust``) are added where no edge that is left has the key (a dropped edge's
-    key comes back as new), and where one has, it keeps its trust (``replace``: takes the new one); then every edge of a consumer in ``drop_consumer`` or to a host in
-    ``drop_host`` goes (empty masks drop nothing; ids beyond a mask's end are kept).  The added count
-    is taken before that last step.  The result is what boolean indexing, ``np.insert`` at
-    ``searchsorted`` positions and boolean indexing again give, in the same order.
+    The first ``n`` edges lose those where ``drop`` is true (empty: none); each sorted, unique ``new_key``
+    that an edge left has is not added (that edge keeps its trust; ``replace``: takes ``new_trust``);
+    then every edge of a consumer in ``drop_consumer`` or to a host in ``drop_host`` goes (empty masks
+    drop nothing; ids beyond a mask's end are kept).  ``insert`` (one flag per new key, in) comes out
+    true for the new keys :func:`insert_edges` must add: not held by an edge left after ``drop``, and
+    not of a dropped consumer or host.  The added count (new keys not held) is taken before the last
+    step.  The edges left are compacted to the front of the arrays, in order (a write never passes a read).
     """
-    by_edge, nc, nh = drop.size > 0, drop_consumer.size, drop_host.size
-    i, j, w, added = 0, 0, 0, 0
-    while i < n or j < new_key.size:
-        if i < n and by_edge and drop[i]:
-            i += 1
+    by_edge, nc, nh, nk = drop.size > 0, drop_consumer.size, drop_host.size, new_key.size
+    j, w, held = 0, 0, 0
+    for i in range(n):
+        if by_edge and drop[i]:
             continue
-        if j < new_key.size and (i >= n or new_key[j] <= key[i]):
-            k = new_key[j]
+        k = key[i]
+        while j < nk and new_key[j] < k:
             j += 1
-            c, h, t = np.int32(k >> 32), np.int32(k & 0xFFFFFFFF), new_trust[j - 1]
-            if i < n and key[i] == k:  # an edge that is left: not added; it keeps its trust unless replaced
-                if not replace:
-                    continue
-                i += 1
-            else:
-                added += 1
-        else:
-            k, t, c, h = key[i], trust[i], consumer[i], host[i]
-            i += 1
+        moved = w != i
+        t = trust[i]
+        if j < nk and new_key[j] == k:  # an edge left holds this new key
+            held += 1
+            insert[j] = False
+            if replace:
+                t, moved = new_trust[j], True
+            j += 1
+        c, h = consumer[i], host[i]
         if (c < nc and drop_consumer[c]) or (h < nh and drop_host[h]):
             continue
-        out_key[w], out_trust[w], out_consumer[w], out_host[w] = k, t, c, h
+        if moved:
+            key[w], trust[w], consumer[w], host[w] = k, t, c, h
         w += 1
-    return w, added
+    for j in range(nk):  # new keys of a dropped consumer or host are not added either
+        if insert[j]:
+            c, h = new_key[j] >> 32, new_key[j] & 0xFFFFFFFF
+            if (c < nc and drop_consumer[c]) or (h < nh and drop_host[h]):
+                insert[j] = False
+    return w, nk - held
+
+
+@njit(cache=True, nogil=True)
+def insert_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: np.ndarray, n: int,
+                 new_key: np.ndarray, new_trust: np.ndarray, insert: np.ndarray, m: int) -> None:  # pragma: no cover
+    """Second half, in place: merge the new keys flagged in ``insert`` into the ``n`` sorted edges, from
+    the back (the arrays hold at least ``m``, ``n`` plus the flagged keys), so a write never passes a
+    read; the edges below the first inserted key are not touched."""
+    i, j, w = n - 1, new_key.size - 1, m - 1
+    while w > i:  # w - i new keys are still to place
+        if not insert[j]:
+            j -= 1
+            continue
+        k = new_key[j]
+        if i >= 0 and key[i] > k:
+            key[w], trust[w], consumer[w], host[w] = key[i], trust[i], consumer[i], host[i]
+            i -= 1
+        else:
+            key[w], trust[w] = k, new_trust[j]
+            consumer[w], host[w] = np.int32(k >> 32), np.int32(k & 0xFFFFFFFF)
+            j -= 1
+        w -= 1
 
 
 @njit(cache=True, nogil=True)

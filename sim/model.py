@@ -856,7 +856,12 @@ class MarketModel(mesa.Model):
     def save(self, path: str | Path) -> Path:
         """Write the whole state (random streams included) to ``path`` atomically; :meth:`load` continues it."""
         data = {"format": CHECKPOINT_FORMAT, "version": __version__, "config": to_dict(self.cfg), "model": self}
-        return write_atomic(Path(path), lambda p: p.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)))
+
+        def dump(p: Path) -> None:  # streamed: the state is never held twice (the pickle's bytes beside it)
+            with open(p, "wb") as f:
+                pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+        return write_atomic(Path(path), dump)
 
     @classmethod
     def load(cls, path: str | Path, config: SimConfig | dict[str, Any] | None = None) -> MarketModel:
@@ -867,7 +872,8 @@ class MarketModel(mesa.Model):
         """
         path = Path(path)
         try:
-            data = pickle.loads(path.read_bytes())
+            with open(path, "rb") as f:  # streamed, as save writes it
+                data = pickle.load(f)
             ok = isinstance(data, dict) and data.get("format") == CHECKPOINT_FORMAT and isinstance(data["model"], cls)
         except Exception:  # noqa: BLE001 - any unreadable file is "not a checkpoint"
             ok = False

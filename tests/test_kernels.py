@@ -266,6 +266,21 @@ def test_graph_checkpoint_keeps_the_edges_not_the_spare_room(rng):
     assert h.add(np.array([5000]), np.array([1]), np.array([0.5])) == 1 and h.key[-1] == (5000 << 32) | 1
 
 
+def test_graph_holds_its_edges_once_with_a_quarter_spare(rng):
+    """Edits run in place: the buffers hold the live edges and at most a quarter more (plus a small floor),
+    through growth, drops and a reload."""
+    import pickle
+
+    g = _graph(rng)
+    for _ in range(40):
+        g.edit(drop=rng.random(len(g)) < 0.01, consumer=rng.integers(0, 3000, 400), host=rng.integers(0, 45, 400),
+               trust=rng.random(400), drop_consumers=rng.choice(3000, 5, replace=False))
+        cap = g._buf["key"].size
+        assert all(a.size == cap for a in g._buf.values()) and len(g) <= cap <= 1.25 * len(g) + 2048
+    h = pickle.loads(pickle.dumps(g))
+    assert h._buf["key"].size <= 1.25 * len(h) + 1024 and np.array_equal(h.key, g.key)
+
+
 def test_learn_brands_sets_bits_and_counts_new_pairs_once(rng):
     aware, known = np.zeros((50, 2), np.uint8), np.zeros(50, np.int32)
     c, slot = rng.integers(0, 50, 400), rng.integers(-1, 16, 400)
@@ -356,7 +371,7 @@ def test_replacing_edit_and_background_edit(rng):
     old = g.find(g.consumer[:50], g.host[:50])
     c = np.r_[g.consumer[:50], rng.integers(2000, 2100, 50)]
     host, t = np.r_[g.host[:50], rng.integers(0, 40, 50)], rng.random(100)
-    gone = g.consumer[100:110]
+    gone = g.consumer[100:110].copy()  # a view would change with the edit (in place)
     expected_new = len(np.unique((c[50:].astype(np.int64) << 32) | host[50:]))
     assert g.edit(consumer=c, host=host, trust=t, replace=True, drop_consumers=gone) == expected_new
     at = g.find(c[:50], host[:50])

@@ -7,11 +7,13 @@ Edges (consumer, host, trust-in-host) are kept sorted by the key
 * a day's removals and new follows are one merging pass (no re-sort), and
 * :meth:`to_csr` hands a ``scipy.sparse.csr_array`` to analysts at no cost.
 
-The four arrays live in two sets of buffers with spare room (grown by a quarter
-when full): an edit (:func:`sim.kernels.edit_edges`, compiled) reads one set and
-writes the other, so a day's edits of a graph with millions of edges are one
-pass that allocates nothing.  ``key``, ``trust``, ``consumer`` and ``host`` are
-views of the live edges: a view taken before an edit is stale after it.
+The four arrays live in one set of buffers with spare room (grown by a quarter
+when full): a day's edits are two compiled passes in place
+(:func:`sim.kernels.compact_edges` forward, dropping edges, then
+:func:`sim.kernels.insert_edges` backward, merging the new ones), so a graph with
+tens of millions of edges is held once, not twice.  ``key``, ``trust``,
+``consumer`` and ``host`` are views of the live edges: a view taken before an
+edit is stale after it (an edit rewrites the buffers in place).
 
 An edit can run in the background (``edit(..., background=True)``): the pass
 runs on a thread of its own while the day goes on, and every use of the graph
@@ -66,7 +68,7 @@ class FollowGraph:
 
     def __init__(self, rows: bool = False) -> None:
         self._n = 0
-        self._buf = self._spare = {name: np.zeros(0, dtype) for name, dtype in _FIELDS}
+        self._buf = {name: np.zeros(0, dtype) for name, dtype in _FIELDS}
         #: keep the row pointer by consumer (:meth:`rows`) up to date: built by each edit, in its thread
         self.keep_rows = rows
         self._rows: np.ndarray | None = None
@@ -108,15 +110,15 @@ class FollowGraph:
         return self._n
 
     def __getstate__(self) -> dict[str, Any]:  # a checkpoint holds the live edges, not the spare room
-        self._wait()
-        return {"keep_rows": self.keep_rows, **{name: getattr(self, name).copy() for name, _ in _FIELDS}}
+        self._wait()  # views, not copies: a pickle writes only their elements
+        return {"keep_rows": self.keep_rows, **{name: getattr(self, name) for name, _ in _FIELDS}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._pending = None
         self.keep_rows, self._rows = bool(state.get("keep_rows", False)), None
         self._n = n = int(state["key"].size)
         cap = n + n // 4 + 1024
-        self._buf, self._spare = ({name: np.empty(cap, dtype) for name, dtype in _FIELDS} for _ in range(2))
+        self._buf = {name: np.empty(cap, dtype) for name, dtype in _FIELDS}
         for name, _ in _FIELDS:
             self._buf[name][:n] = state[name]
 
@@ -158,18 +160,22 @@ class FollowGraph:
         closed = _NONE if drop_hosts is None or not np.any(drop_hosts) else np.asarray(drop_hosts, bool)
         if not (k.size or drop.size or gone.size or closed.size) or not (self._n or k.size):
             return 0
-        size = self._n + k.size
-        if self._spare["key"].size < size:  # grow the buffer written to; the other grows on its turn
-            cap = max(size, self._buf["key"].size + self._buf["key"].size // 4 + 1024)
-            self._spare = {name: np.empty(cap, dtype) for name, dtype in _FIELDS}
-        a, b = self._buf, self._spare
-        args = (a["key"], a["trust"], a["consumer"], a["host"], self._n, b["key"], b["trust"], b["consumer"],
-                b["host"], drop, k, t, replace, gone, closed)
+        buf, n0 = self._buf, self._n
+        insert = np.ones(k.size, bool)
         self._rows = None
 
         def apply() -> int:
-            n, added = kernels.edit_edges(*args)
-            self._buf, self._spare, self._n = b, a, int(n)
+            n, added = kernels.compact_edges(buf["key"], buf["trust"], buf["consumer"], buf["host"], n0, drop, k, t,
+                                             replace, gone, closed, insert)
+            m = n + int(np.count_nonzero(insert))
+            if buf["key"].size < m:  # grow by a quarter, one array at a time (the old one goes as it is copied)
+                cap = max(m, buf["key"].size + buf["key"].size // 4 + 1024)
+                for name, dtype in _FIELDS:
+                    grown = np.empty(cap, dtype)
+                    grown[:n] = buf[name][:n]
+                    buf[name] = grown
+            kernels.insert_edges(buf["key"], buf["trust"], buf["consumer"], buf["host"], n, k, t, insert, m)
+            self._n = m
             if self.keep_rows:
                 self._rows = self._row_starts()
             return int(added)
