@@ -49,6 +49,29 @@ def test_arrivals_recycle_churned_slots_then_grow_without_a_wall():
     assert c.active[: c.n].sum() == 1050 + 37 * 100
 
 
+def test_awareness_slots_outgrow_their_reserve_and_checkpoint_only_the_columns_in_use():
+    """Slots beyond the reserved columns widen the matrix and keep every bit; growth of the population keeps
+    them too; a pickle (a checkpoint, a branch's copy) holds the columns in use, not the reserve."""
+    import pickle
+
+    from sim.agents import consumers as cons
+
+    c = Consumers(ConsumersConfig(n=40), Streams(0))
+    reserve = c.aware.shape[1]
+    slots = [c.new_brand_slot(None, None) for _ in range(8 * reserve + 5)]  # past the reserve
+    assert c.aware.shape[1] > reserve and c.slot_bytes == reserve + 1
+    who, slot = np.arange(40), np.array(slots)[np.arange(40) * 97 % len(slots)]
+    assert c.make_aware(who, slot) == 40 and c.is_aware(who, slot).all()
+    c._grow(100)  # the population outgrows its arrays
+    assert c.is_aware(who, slot).all() and not c.is_aware(np.arange(60, 100), slot).any()
+    state = c.__getstate__()
+    assert state["aware"].shape == (c.capacity, c.slot_bytes)
+    d = pickle.loads(pickle.dumps(c))
+    assert d.aware.shape[1] >= cons._AWARE_RESERVE and d.is_aware(who, slot).all()
+    assert np.array_equal(d.aware[:, : d.slot_bytes], c.aware[:, : c.slot_bytes])
+    assert d.new_brand_slot(None, None) == len(slots) and not d.is_aware(who, np.full(40, len(slots))).any()
+
+
 def test_arrivals_know_open_brands_at_their_entry_share():
     c = Consumers(ConsumersConfig(n=20000, segments=[0.5, 0.5]), Streams(0))
     slot = c.new_brand_slot(np.random.default_rng(0), np.array([0.6, 0.1]))

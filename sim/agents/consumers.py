@@ -22,6 +22,8 @@ from sim.config import ConsumersConfig
 from sim.rng import Streams
 
 NEVER = -(10**6)  # "day" of an event that has not happened
+#: awareness slots reserved at first (bytes of 8 slots); the reserve doubles when the slots outgrow it
+_AWARE_RESERVE = 512
 
 #: Per-slot columns (name, dtype, value of an empty slot); traits are drawn by :func:`draw_traits`.
 _STATE = (("active", bool, False), ("joined", np.int32, NEVER), ("churned_on", np.int32, NEVER),
@@ -57,6 +59,23 @@ def draw_traits(cfg: ConsumersConfig, rng: np.random.Generator, k: int) -> dict[
     return out
 
 
+def _aware_matrix(rows: int, width: int) -> np.ndarray:
+    """A zeroed awareness bit matrix, ``rows`` x ``width`` bytes, column-major (one column per 8 slots).
+
+    Column-major so that opening a slot never copies the matrix: the reserve's columns are allocated
+    zero pages (the operating system maps them when first written), and only the columns in use are
+    touched, so memory follows the slots opened, not the reserve.  Row-major, every new column
+    meant a copy of the whole matrix (at 1e7 consumers and 2,000 slots, 2.5 GB held twice)."""
+    return np.zeros((rows, width), np.uint8, order="F")
+
+
+def _widen(aware: np.ndarray, rows: int, width: int, used: int) -> np.ndarray:
+    """``aware`` in a larger zeroed matrix (``rows`` x ``width``), copying only its ``used`` columns."""
+    out = _aware_matrix(rows, width)
+    out[: aware.shape[0], :used] = aware[:, :used]
+    return out
+
+
 class Consumers:
     """Traits and state of the consumer population."""
 
@@ -69,7 +88,7 @@ class Consumers:
         for name, dtype, fill in _STATE:
             setattr(self, name, np.full(cfg.n, fill, dtype))
         # awareness of brands: bit b of row i says consumer i knows the brand in awareness slot b
-        self.aware = np.zeros((cfg.n, 0), dtype=np.uint8)
+        self.aware = _aware_matrix(cfg.n, _AWARE_RESERVE)
         self.n_slots = 0
         self.slot_share: dict[int, tuple[float, ...]] = {}  # open brand slots that arrivals may know, by segment
         self._fill(np.arange(cfg.n), draw_traits(cfg, streams.get("init.consumers"), cfg.n), 0)
@@ -82,7 +101,23 @@ class Consumers:
             getattr(self, name)[idx] = fill
         self.active[idx] = True
         self.joined[idx] = day
-        self.aware[idx] = 0
+        self.aware[idx, : self.slot_bytes] = 0
+
+    @property
+    def slot_bytes(self) -> int:
+        """Columns of :attr:`aware` in use (8 slots each); the columns beyond are reserved, never touched."""
+        return (self.n_slots + 7) // 8
+
+    def __getstate__(self) -> dict:  # a checkpoint (or a branch's copy) holds the columns in use, not the reserve
+        state = dict(self.__dict__)
+        state["aware"] = self.aware[:, : self.slot_bytes]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        used = state["aware"]
+        self.aware = _aware_matrix(used.shape[0], max(_AWARE_RESERVE, 2 * used.shape[1]))
+        self.aware[:, : used.shape[1]] = used
 
     def _grow(self, need: int) -> None:
         """Make room for ``need`` slots (growing by an eighth: amortised O(1) appends, little slack)."""
@@ -95,7 +130,7 @@ class Consumers:
         for name, dtype, fill in _STATE:
             old = getattr(self, name)
             setattr(self, name, np.concatenate([old, np.full(cap - old.size, fill, dtype)]))
-        self.aware = np.concatenate([self.aware, np.zeros((cap - self.capacity, self.aware.shape[1]), np.uint8)])
+        self.aware = _widen(self.aware, cap, self.aware.shape[1], self.slot_bytes)
         self.capacity = cap
 
     # ------------------------------------------------------------------ awareness of brands
@@ -107,15 +142,15 @@ class Consumers:
         """
         b = self.n_slots
         self.n_slots += 1
-        if b // 8 >= self.aware.shape[1]:  # grow 64 slots at a time
-            self.aware = np.concatenate([self.aware, np.zeros((self.capacity, 8), np.uint8)], axis=1)
+        if b // 8 >= self.aware.shape[1]:  # rare: double the reserve (copying the columns in use)
+            self.aware = _widen(self.aware, self.capacity, 2 * self.aware.shape[1], b // 8)
         if rng is not None and share_by_segment is not None:
             key = tuple(float(x) for x in share_by_segment)
             self.slot_share[b] = key
             n = self.n
             share = np.asarray(key, dtype=np.float32)[self.segment[:n]]
             hit = (rng.random(n, dtype=np.float32) < share) & self.active[:n]
-            col = self.aware[:n, b >> 3]  # a strided view: set the bit in place
+            col = self.aware[:n, b >> 3]  # a contiguous column: set the bit in place
             col |= hit.view(np.uint8) << np.uint8(b & 7)
             self.known[:n] += hit
         return b
@@ -132,10 +167,8 @@ class Consumers:
         return out
 
     def _aware_bit(self, consumer: np.ndarray, slot: np.ndarray) -> np.ndarray:
-        """Bit ``slot`` of each consumer's awareness row (slots >= 0), read through the flat matrix."""
-        at = consumer.astype(np.int64) * self.aware.shape[1]
-        at += slot >> 3
-        return ((self.aware.reshape(-1)[at] >> (slot & 7)) & 1) != 0
+        """Bit ``slot`` of each consumer's awareness row (slots >= 0)."""
+        return ((self.aware[consumer, slot >> 3] >> (slot & 7)) & 1) != 0
 
     def make_aware(self, consumer: np.ndarray, slot: np.ndarray) -> int:
         """Consumers learn brands (slot >= 0 entries); returns how many pairs were new."""
