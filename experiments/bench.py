@@ -79,6 +79,9 @@ def _one(name: str, days: int, seed: int, queue: mp.Queue) -> None:
         "peak_rss_model_gib": round(model_peak, 2),  # the model's run (initialisation, burn-in, year)
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),  # with the floor
         "follow_edges_end": len(model.follows),
+        # the two states that grow with both consumers and brand agents (quadratically in the resolution)
+        "brand_trust_edges_end": len(model.brand_trust),
+        "awareness_slots_end": int(model.consumers.n_slots),
         "orders_per_day_end": float(df["orders"].iloc[-1] / model.cfg.consumers.scale),
         "python": platform.python_version(),
         "commit": _commit(),
