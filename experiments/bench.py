@@ -140,7 +140,7 @@ def floor_ms_per_day(model, days: int = 10) -> dict[str, float]:  # noqa: ANN001
 
     pair = np.stack([np.arange(prob.size), alias], axis=1).ravel()
     zeros_s = np.zeros((S.n, 1))
-    none_i, none_i32, none_f = np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0)
+    none_i, none_f = np.zeros(0, np.int64), np.zeros(0)
     no_seller, no_slot = np.zeros(S.n, bool), np.full(S.n, -1, S.aware_slot.dtype)  # no brands in the bare loop
     room_term = np.zeros(H.n)
     no_store = np.zeros(H.n, bool)
@@ -157,7 +157,7 @@ def floor_ms_per_day(model, days: int = 10) -> dict[str, float]:  # noqa: ANN001
         kernels.on_screen(rng, rooms, n_items, slate, width, seller)
         cand, draw, u, *_ = kernels.purchase_candidates(
             rng, viewers, seller, rooms, 0, none_f, 0.0, no_seller, no_seller, no_slot, C.aware, C.brand_affinity, 0.0,
-            none_i, none_i32, none_f, 0.0, C.trust, seg0, C.price_sens, zeros_s.ravel(), 1, no_store, no_seller,
+            none_i, none_i, none_f, 0.0, C.trust, seg0, C.price_sens, zeros_s.ravel(), 1, no_store, no_seller,
             room_term, lp2, cfg.intercept, cfg.w_trust)
         return int(np.count_nonzero(draw < logistic(u)))
 

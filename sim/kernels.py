@@ -210,7 +210,7 @@ def private_visits(gen: np.random.Generator, host: np.ndarray, trust: np.ndarray
 def _purchase_candidates(j0: int, j1: int, gen: np.random.Generator, c: np.ndarray, s: np.ndarray, h: np.ndarray,
                          n_priv: int, host_trust: np.ndarray, w_host: float, branded_seller: np.ndarray,
                          brand_seller: np.ndarray, aware_slot: np.ndarray, aware: np.ndarray,
-                         brand_affinity: np.ndarray, w_awareness: float, bt_rows: np.ndarray, bt_slot: np.ndarray,
+                         brand_affinity: np.ndarray, w_awareness: float, bt_rows: np.ndarray, bt_key: np.ndarray,
                          bt_trust: np.ndarray, w_brand: float, trust: np.ndarray, segment: np.ndarray,
                          price_sens: np.ndarray, table: np.ndarray, width: int, store_room: np.ndarray,
                          discounted: np.ndarray, room_term: np.ndarray, log_price: np.ndarray, const: float,
@@ -223,7 +223,7 @@ def _purchase_candidates(j0: int, j1: int, gen: np.random.Generator, c: np.ndarr
       (private) views, then ``(1 - w_brand) T + w_brand B`` where the viewer has bought the brand:
       ``B`` is the trust of the brand-trust edge (viewer, ``aware_slot[s]``), the edges sorted by
       consumer then slot, consumer ``c``'s at ``bt_rows[c]:bt_rows[c + 1]`` (:func:`row_starts`; an
-      empty ``bt_rows``: no edges), their slots ``bt_slot``;
+      empty ``bt_rows``: no edges), their slots the low 32 bits of their keys ``bt_key``;
     * the seller term ``table[s * width + segment[c]]``, plus for a branded seller (``branded_seller``)
       the brand term ``brand_affinity[c] * (1 if brand_seller[s] else aware) + w_awareness * aware``,
       where ``aware`` is bit ``aware_slot[s]`` of the viewer's row of the ``aware`` bit matrix (a seller
@@ -267,8 +267,9 @@ def _purchase_candidates(j0: int, j1: int, gen: np.random.Generator, c: np.ndarr
             u += brand_affinity[ci] * (1.0 if brand_seller[si] else fa) + w_awareness * fa
             if slot >= 0 and ci < rows:
                 for e in range(bt_rows[ci], bt_rows[ci + 1]):  # the viewer's brands, by slot
-                    if bt_slot[e] >= slot:
-                        if bt_slot[e] == slot:
+                    b = bt_key[e] & 0xFFFFFFFF
+                    if b >= slot:
+                        if b == slot:
                             t = keep_brand * t + w_brand * bt_trust[e]
                         break
         sale = store_room[hi] & discounted[si]
@@ -298,7 +299,7 @@ def _purchase_candidates(j0: int, j1: int, gen: np.random.Generator, c: np.ndarr
 def purchase_candidates(gen: np.random.Generator, c: np.ndarray, s: np.ndarray, h: np.ndarray, n_priv: int,
                         host_trust: np.ndarray, w_host: float, branded_seller: np.ndarray, brand_seller: np.ndarray,
                         aware_slot: np.ndarray, aware: np.ndarray, brand_affinity: np.ndarray, w_awareness: float,
-                        bt_rows: np.ndarray, bt_slot: np.ndarray, bt_trust: np.ndarray, w_brand: float,
+                        bt_rows: np.ndarray, bt_key: np.ndarray, bt_trust: np.ndarray, w_brand: float,
                         trust: np.ndarray, segment: np.ndarray, price_sens: np.ndarray, table: np.ndarray,
                         width: int, store_room: np.ndarray, discounted: np.ndarray, room_term: np.ndarray,
                         log_price: np.ndarray, const: float, w_trust: float) -> tuple[np.ndarray, ...]:
@@ -306,7 +307,7 @@ def purchase_candidates(gen: np.random.Generator, c: np.ndarray, s: np.ndarray, 
     threads: the views whose purchase draw (``gen.random(c.size)``, drawn in the pass) can fall below
     ``P(buy)``, with their draw, utility, trust and store sale; then the branded views and their sellers."""
     rest = (c, s, h, n_priv, host_trust, w_host, branded_seller, brand_seller, aware_slot, aware, brand_affinity,
-            w_awareness, bt_rows, bt_slot, bt_trust, w_brand, trust, segment, price_sens, table, width, store_room,
+            w_awareness, bt_rows, bt_key, bt_trust, w_brand, trust, segment, price_sens, table, width, store_room,
             discounted, room_term, log_price, const, w_trust)
     jobs = [(j0, j1, g, *rest) for j0, j1, g in draw_chunks(gen, c.size)]
     return joined(run_chunks(_purchase_candidates, jobs), 7)
@@ -336,12 +337,11 @@ def organic_views(seller: np.ndarray, room: np.ndarray, fund: np.ndarray, n_sell
 
 # ------------------------------------------------------------------ sorted edge lists (sim.agents.follows)
 @njit(cache=True, nogil=True)
-def compact_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: np.ndarray, n: int,
-                  drop: np.ndarray, new_key: np.ndarray, new_trust: np.ndarray, replace: bool,
+def compact_edges(key: np.ndarray, trust: np.ndarray, n: int, drop: np.ndarray, new_key: np.ndarray, new_trust: np.ndarray, replace: bool,
                   drop_consumer: np.ndarray, drop_host: np.ndarray, insert: np.ndarray) -> tuple[int, int]:  # pragma: no cover
     """First half of a day's edits of a sorted edge list, in place: returns (edges left, new keys added).
 
-    The first ``n`` edges lose those where ``drop`` is true (empty: none); each sorted, unique ``new_key``
+    An edge is its key ``consumer << 32 | host`` and its trust.  The first ``n`` edges lose those where ``drop`` is true (empty: none); each sorted, unique ``new_key``
     that an edge left has is not added (that edge keeps its trust; ``replace``: takes ``new_trust``);
     then every edge of a consumer in ``drop_consumer`` or to a host in ``drop_host`` goes (empty masks
     drop nothing; ids beyond a mask's end are kept).  ``insert`` (one flag per new key, in) comes out
@@ -359,17 +359,17 @@ def compact_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host
             j += 1
         moved = w != i
         t = trust[i]
+        c, h = k >> 32, k & 0xFFFFFFFF
         if j < nk and new_key[j] == k:  # an edge left holds this new key
             held += 1
             insert[j] = False
             if replace:
                 t, moved = new_trust[j], True
             j += 1
-        c, h = consumer[i], host[i]
         if (c < nc and drop_consumer[c]) or (h < nh and drop_host[h]):
             continue
         if moved:
-            key[w], trust[w], consumer[w], host[w] = k, t, c, h
+            key[w], trust[w] = k, t
         w += 1
     for j in range(nk):  # new keys of a dropped consumer or host are not added either
         if insert[j]:
@@ -380,8 +380,7 @@ def compact_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host
 
 
 @njit(cache=True, nogil=True)
-def insert_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host: np.ndarray, n: int,
-                 new_key: np.ndarray, new_trust: np.ndarray, insert: np.ndarray, m: int) -> None:  # pragma: no cover
+def insert_edges(key: np.ndarray, trust: np.ndarray, n: int, new_key: np.ndarray, new_trust: np.ndarray, insert: np.ndarray, m: int) -> None:  # pragma: no cover
     """Second half, in place: merge the new keys flagged in ``insert`` into the ``n`` sorted edges, from
     the back (the arrays hold at least ``m``, ``n`` plus the flagged keys), so a write never passes a
     read; the edges below the first inserted key are not touched."""
@@ -392,22 +391,21 @@ def insert_edges(key: np.ndarray, trust: np.ndarray, consumer: np.ndarray, host:
             continue
         k = new_key[j]
         if i >= 0 and key[i] > k:
-            key[w], trust[w], consumer[w], host[w] = key[i], trust[i], consumer[i], host[i]
+            key[w], trust[w] = key[i], trust[i]
             i -= 1
         else:
             key[w], trust[w] = k, new_trust[j]
-            consumer[w], host[w] = np.int32(k >> 32), np.int32(k & 0xFFFFFFFF)
             j -= 1
         w -= 1
 
 
 @njit(cache=True, nogil=True)
-def row_starts(consumer: np.ndarray, n_rows: int) -> np.ndarray:  # pragma: no cover - compiled
-    """CSR row pointer of edges sorted by ``consumer``: row ``c`` is ``[out[c], out[c + 1])`` (consumers
-    ``< n_rows``; the edges are sorted, so a row is one run)."""
+def row_starts(key: np.ndarray, n_rows: int) -> np.ndarray:  # pragma: no cover - compiled
+    """CSR row pointer of edges sorted by key (``consumer << 32 | host``): row ``c`` is ``[out[c], out[c + 1])``
+    (consumers ``< n_rows``; the edges are sorted, so a row is one run)."""
     out = np.zeros(n_rows + 1, np.int64)
-    for i in range(consumer.size):
-        c = consumer[i]
+    for i in range(key.size):
+        c = key[i] >> 32
         if c < n_rows:
             out[c + 1] += 1
     for c in range(n_rows):

@@ -500,7 +500,7 @@ class MarketModel(mesa.Model):
         table += (cfg.providers.conversion_uplift * providers.service(S, self.providers, "room_op"))[:, None]
         kind = S.kind[: S.n]
         bw, BT = cfg.choice.brand_trust_weight, self.brand_trust
-        bt = (BT.rows(), BT.host, BT.trust) if bw > 0 else (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0))
+        bt = (BT.rows(), BT.key, BT.trust) if bw > 0 else (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
         # a brand's own store room sells below the list price hosts sell at
         discounted = brands.self_broadcasting(cfg.brands, S)
         store_room = (H.employer[: H.n] >= 0) & discounted.any()  # a view in a store room of a discounting brand

@@ -133,11 +133,11 @@ def _brands(rng, v, consumers=3000):
     aware = rng.integers(0, 256, (consumers, 2)).astype(np.uint8)
     affinity = rng.gamma(2.0, 0.3, consumers)
     bt_key = np.unique((rng.integers(0, consumers - 100, 2000).astype(np.int64) << 32) | rng.integers(0, 12, 2000))
-    bt_consumer, bt_slot = (bt_key >> 32).astype(np.int32), (bt_key & 0xFFFFFFFF).astype(np.int32)
-    bt_rows = kernels.row_starts(bt_consumer, int(bt_consumer[-1]) + 1)
+    bt_consumer = (bt_key >> 32).astype(np.int32)
+    bt_rows = kernels.row_starts(bt_key, int(bt_consumer[-1]) + 1)
     assert np.array_equal(np.diff(bt_rows), np.bincount(bt_consumer))
     return dict(branded_seller=branded_seller, brand_seller=brand_seller, slot=slot, aware=aware, affinity=affinity,
-                bt_key=bt_key, bt_rows=bt_rows, bt_slot=bt_slot, bt_trust=rng.random(bt_key.size))
+                bt_key=bt_key, bt_rows=bt_rows, bt_trust=rng.random(bt_key.size))
 
 
 @pytest.mark.parametrize("brand_trust", [True, False])
@@ -151,8 +151,8 @@ def test_purchase_candidates_give_exactly_the_logit_buyers(rng, brand_trust):
     log_price = np.log(v["price"])
     log_price = np.stack([log_price, log_price + np.log1p(-0.1)], axis=1).ravel()
     const, w_trust = -4.0 + 0.3 * 2, 2.5
-    bt = (b["bt_rows"], b["bt_slot"], b["bt_trust"]) if brand_trust else (np.zeros(0, np.int64),
-                                                                           np.zeros(0, np.int32), np.zeros(0))
+    bt = (b["bt_rows"], b["bt_key"], b["bt_trust"]) if brand_trust else (np.zeros(0, np.int64),
+                                                                          np.zeros(0, np.int64), np.zeros(0))
     cand, cand_draw, u, t, sale, branded, sb = kernels.purchase_candidates(
         np.random.default_rng(9), v["c"], v["s"], v["h"], n_priv, host_trust, w_host, b["branded_seller"],
         b["brand_seller"], b["slot"], b["aware"], b["affinity"], w_aw, *bt, w_brand, v["trust"], v["segment"],
@@ -328,7 +328,7 @@ def test_chunked_passes_do_not_depend_on_the_number_of_threads(rng, monkeypatch)
     b = _brands(rng, v)
     log_price = np.log(np.repeat(v["price"], 2))
     cand_args = (v["c"], v["s"], v["h"], 2000, rng.random(2000), 0.4, b["branded_seller"], b["brand_seller"],
-                 b["slot"], b["aware"], b["affinity"], 0.7, b["bt_rows"], b["bt_slot"], b["bt_trust"], 0.5,
+                 b["slot"], b["aware"], b["affinity"], 0.7, b["bt_rows"], b["bt_key"], b["bt_trust"], 0.5,
                  v["trust"], v["segment"], v["price_sens"], v["table"].ravel(), v["table"].shape[1], v["store_room"],
                  v["discounted"], v["room_term"], log_price, -2.0, 2.5)
     counts = rng.poisson(1.3, 20_000)
@@ -380,7 +380,7 @@ def test_replacing_edit_and_background_edit(rng):
     assert np.array_equal(h.key, g.key) and np.array_equal(h.trust, g.trust)  # reading waits for the pass
     r = FollowGraph(rows=True)
     r.edit(consumer=c, host=host, trust=t, background=True)
-    assert np.array_equal(r.rows(), kernels.row_starts(r.consumer, int(r.consumer[-1]) + 1))
+    assert np.array_equal(r.rows(), np.searchsorted(r.consumer, np.arange(int(r.consumer[-1]) + 2)))
     h.edit(drop_hosts=np.ones(40, bool), background=True)
     pid = os.fork()  # a fork waits for the pass: the child sees the finished graph
     if pid == 0:

@@ -1,19 +1,20 @@
-"""The consumer-host follow graph, stored as CSR-ordered coordinate triplets.
+"""The consumer-host follow graph, stored as CSR-ordered (key, trust) pairs.
 
 Edges (consumer, host, trust-in-host) are kept sorted by the key
-``consumer << 32 | host``, which is exactly CSR row order, so
+``consumer << 32 | host``, which is exactly CSR row order (the key is the
+edge's consumer and host: 16 bytes an edge, not 24), so
 
 * lookups of (consumer, host) pairs are a search of the sorted keys,
 * a day's removals and new follows are one merging pass (no re-sort), and
 * :meth:`to_csr` hands a ``scipy.sparse.csr_array`` to analysts at no cost.
 
-The four arrays live in one set of buffers with spare room (grown by a quarter
+The two arrays live in one set of buffers with spare room (grown by a quarter
 when full): a day's edits are two compiled passes in place
 (:func:`sim.kernels.compact_edges` forward, dropping edges, then
 :func:`sim.kernels.insert_edges` backward, merging the new ones), so a graph with
-tens of millions of edges is held once, not twice.  ``key``, ``trust``,
-``consumer`` and ``host`` are views of the live edges: a view taken before an
-edit is stale after it (an edit rewrites the buffers in place).
+tens of millions of edges is held once, not twice.  ``key`` and ``trust`` are
+views of the live edges: a view taken before an edit is stale after it (an edit
+rewrites the buffers in place); ``consumer`` and ``host`` are new arrays.
 
 An edit can run in the background (``edit(..., background=True)``): the pass
 runs on a thread of its own while the day goes on, and every use of the graph
@@ -35,7 +36,7 @@ from scipy import sparse
 from sim import kernels
 
 _SHIFT = np.int64(32)
-_FIELDS = (("key", np.int64), ("trust", np.float64), ("consumer", np.int32), ("host", np.int32))
+_FIELDS = (("key", np.int64), ("trust", np.float64))  # consumer and host are the key's halves, not stored
 _NONE = np.zeros(0, bool)
 _NO_KEYS, _NO_TRUST = np.zeros(0, np.int64), np.zeros(0, np.float64)
 
@@ -97,13 +98,13 @@ class FollowGraph:
 
     @property
     def consumer(self) -> np.ndarray:
-        self._wait()
-        return self._buf["consumer"][: self._n]
+        """The edges' consumers (a new array: the high half of each key)."""
+        return (self.key >> _SHIFT).astype(np.int32)
 
     @property
     def host(self) -> np.ndarray:
-        self._wait()
-        return self._buf["host"][: self._n]
+        """The edges' hosts (a new array: the low half of each key)."""
+        return (self.key & 0xFFFFFFFF).astype(np.int32)
 
     def __len__(self) -> int:
         self._wait()
@@ -111,7 +112,7 @@ class FollowGraph:
 
     def __getstate__(self) -> dict[str, Any]:  # a checkpoint holds the live edges, not the spare room
         self._wait()  # views, not copies: a pickle writes only their elements
-        return {"keep_rows": self.keep_rows, **{name: getattr(self, name) for name, _ in _FIELDS}}
+        return {"keep_rows": self.keep_rows, **{name: self._buf[name][: self._n] for name, _ in _FIELDS}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._pending = None
@@ -131,8 +132,8 @@ class FollowGraph:
         return self._rows
 
     def _row_starts(self) -> np.ndarray:
-        c = self._buf["consumer"][: self._n]
-        return kernels.row_starts(c, int(c[-1]) + 1 if c.size else 0)
+        k = self._buf["key"][: self._n]
+        return kernels.row_starts(k, int(k[-1] >> _SHIFT) + 1 if k.size else 0)
 
     def find(self, consumer: np.ndarray, host: np.ndarray) -> np.ndarray:
         """Edge index of each (consumer, host) pair, or -1 where it does not follow."""
@@ -165,8 +166,7 @@ class FollowGraph:
         self._rows = None
 
         def apply() -> int:
-            n, added = kernels.compact_edges(buf["key"], buf["trust"], buf["consumer"], buf["host"], n0, drop, k, t,
-                                             replace, gone, closed, insert)
+            n, added = kernels.compact_edges(buf["key"], buf["trust"], n0, drop, k, t, replace, gone, closed, insert)
             m = n + int(np.count_nonzero(insert))
             if buf["key"].size < m:  # grow by a quarter, one array at a time (the old one goes as it is copied)
                 cap = max(m, buf["key"].size + buf["key"].size // 4 + 1024)
@@ -174,7 +174,7 @@ class FollowGraph:
                     grown = np.empty(cap, dtype)
                     grown[:n] = buf[name][:n]
                     buf[name] = grown
-            kernels.insert_edges(buf["key"], buf["trust"], buf["consumer"], buf["host"], n, k, t, insert, m)
+            kernels.insert_edges(buf["key"], buf["trust"], n, k, t, insert, m)
             self._n = m
             if self.keep_rows:
                 self._rows = self._row_starts()
@@ -229,4 +229,4 @@ class FollowGraph:
     def to_csr(self, n_consumers: int, n_hosts: int) -> sparse.csr_array:
         """The follow matrix (consumers x hosts) with trust-in-host as values."""
         indptr = np.searchsorted(self.key, np.arange(n_consumers + 1, dtype=np.int64) << _SHIFT)
-        return sparse.csr_array((self.trust.copy(), self.host.copy(), indptr), shape=(n_consumers, n_hosts))
+        return sparse.csr_array((self.trust.copy(), self.host, indptr), shape=(n_consumers, n_hosts))
