@@ -205,6 +205,8 @@ COLUMNS = (
     ("peak RSS (GiB): model / with the floor", lambda r: f"{r.get('peak_rss_model_gib', '-')} / {r['peak_rss_gib']}"),
     ("load at the end", lambda r: r["load_avg_1min"]),
     ("follow edges at the end", lambda r: f"{r['follow_edges_end']:,}"),
+    ("brand-trust edges / awareness slots at the end",
+     lambda r: f"{r['brand_trust_edges_end']:,} / {r['awareness_slots_end']:,}" if "awareness_slots_end" in r else "-"),
     ("orders/day at the end (model units)", lambda r: f"{r['orders_per_day_end']:,.0f}"),
 )
 
