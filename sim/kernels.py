@@ -336,12 +336,21 @@ def organic_views(seller: np.ndarray, room: np.ndarray, fund: np.ndarray, n_sell
 
 
 # ------------------------------------------------------------------ sorted edge lists (sim.agents.follows)
+@njit(cache=True, nogil=True, inline="always")
+def _dropped(k: int, drop_consumer: np.ndarray, drop_host: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """Whether edge key ``k`` belongs to a consumer or host the masks drop (ids beyond a mask's end are kept)."""
+    c, h = k >> 32, k & 0xFFFFFFFF
+    return (c < drop_consumer.size and drop_consumer[c]) or (h < drop_host.size and drop_host[h])
+
+
 @njit(cache=True, nogil=True)
-def compact_edges(key: np.ndarray, trust: np.ndarray, n: int, drop: np.ndarray, new_key: np.ndarray, new_trust: np.ndarray, replace: bool,
-                  drop_consumer: np.ndarray, drop_host: np.ndarray, insert: np.ndarray) -> tuple[int, int]:  # pragma: no cover
+def compact_edges(key: np.ndarray, trust: np.ndarray, n: int, drop: np.ndarray, new_key: np.ndarray,
+                  new_trust: np.ndarray, replace: bool, drop_consumer: np.ndarray, drop_host: np.ndarray,
+                  insert: np.ndarray) -> tuple[int, int]:  # pragma: no cover - compiled
     """First half of a day's edits of a sorted edge list, in place: returns (edges left, new keys added).
 
-    An edge is its key ``consumer << 32 | host`` and its trust.  The first ``n`` edges lose those where ``drop`` is true (empty: none); each sorted, unique ``new_key``
+    An edge is its key ``consumer << 32 | host`` and its trust.  The first ``n`` edges lose those where
+    ``drop`` is true (empty: none); each sorted, unique ``new_key``
     that an edge left has is not added (that edge keeps its trust; ``replace``: takes ``new_trust``);
     then every edge of a consumer in ``drop_consumer`` or to a host in ``drop_host`` goes (empty masks
     drop nothing; ids beyond a mask's end are kept).  ``insert`` (one flag per new key, in) comes out
@@ -349,7 +358,7 @@ def compact_edges(key: np.ndarray, trust: np.ndarray, n: int, drop: np.ndarray, 
     not of a dropped consumer or host.  The added count (new keys not held) is taken before the last
     step.  The edges left are compacted to the front of the arrays, in order (a write never passes a read).
     """
-    by_edge, nc, nh, nk = drop.size > 0, drop_consumer.size, drop_host.size, new_key.size
+    by_edge, nk = drop.size > 0, new_key.size
     j, w, held = 0, 0, 0
     for i in range(n):
         if by_edge and drop[i]:
@@ -359,28 +368,26 @@ def compact_edges(key: np.ndarray, trust: np.ndarray, n: int, drop: np.ndarray, 
             j += 1
         moved = w != i
         t = trust[i]
-        c, h = k >> 32, k & 0xFFFFFFFF
         if j < nk and new_key[j] == k:  # an edge left holds this new key
             held += 1
             insert[j] = False
             if replace:
                 t, moved = new_trust[j], True
             j += 1
-        if (c < nc and drop_consumer[c]) or (h < nh and drop_host[h]):
+        if _dropped(k, drop_consumer, drop_host):
             continue
         if moved:
             key[w], trust[w] = k, t
         w += 1
     for j in range(nk):  # new keys of a dropped consumer or host are not added either
-        if insert[j]:
-            c, h = new_key[j] >> 32, new_key[j] & 0xFFFFFFFF
-            if (c < nc and drop_consumer[c]) or (h < nh and drop_host[h]):
-                insert[j] = False
+        if insert[j] and _dropped(new_key[j], drop_consumer, drop_host):
+            insert[j] = False
     return w, nk - held
 
 
 @njit(cache=True, nogil=True)
-def insert_edges(key: np.ndarray, trust: np.ndarray, n: int, new_key: np.ndarray, new_trust: np.ndarray, insert: np.ndarray, m: int) -> None:  # pragma: no cover
+def insert_edges(key: np.ndarray, trust: np.ndarray, n: int, new_key: np.ndarray, new_trust: np.ndarray,
+                 insert: np.ndarray, m: int) -> None:  # pragma: no cover - compiled
     """Second half, in place: merge the new keys flagged in ``insert`` into the ``n`` sorted edges, from
     the back (the arrays hold at least ``m``, ``n`` plus the flagged keys), so a write never passes a
     read; the edges below the first inserted key are not touched."""

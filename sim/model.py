@@ -406,7 +406,7 @@ class MarketModel(mesa.Model):
         """Private-domain visits to followed live hosts, then allocated public-domain impressions."""
         cfg, C, H, F = self.cfg, self.consumers, self.hosts, self.follows
         # private domain: each follow edge to a live host is a visit with prob ~ trust in the host
-        eh, ec = F.host, F.consumer
+        eh = F.host
         edge = kernels.private_visits(self.streams.get("private", d), eh, F.trust, H.live[: H.n],
                                       cfg.consumers.visit_prob / cfg.consumers.host_trust_init_mean)
         # public domain: impressions demanded (stochastic rounding of the rate, one draw per consumer)
@@ -443,11 +443,12 @@ class MarketModel(mesa.Model):
         self._charge_boosts()
         # who watched today: everyone served a public impression, and every private visitor
         seen = demand > 0 if pub_c.size else np.zeros(C.n, bool)
-        seen[ec[edge]] = True
+        visitor = F.key[edge] >> 32  # the private visitors (an edge's key is consumer << 32 | host)
+        seen[visitor] = True
         self.events["watchers"] = int(np.count_nonzero(seen))
         n_priv = edge.size  # private visits first, then public impressions
         consumer = np.empty(n_priv + pub_c.size, np.int64)
-        consumer[:n_priv], consumer[n_priv:] = ec[edge], pub_c
+        consumer[:n_priv], consumer[n_priv:] = visitor, pub_c
         room, seller = np.empty(consumer.size, np.int64), np.empty(consumer.size, np.int64)
         edges = np.full(room.size, -1, np.int32)  # follow edges are far fewer than 2**31
         edges[:n_priv] = edge
