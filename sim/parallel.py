@@ -151,6 +151,9 @@ def run_command(main: Callable[[], int | None]) -> int:
     SIGTERM is turned into an exception like Ctrl-C's, so ``finally`` blocks run and the pools stop
     their workers. Either way the command prints one line (no traceback) and returns 130 (Ctrl-C) or
     143 (SIGTERM). Results already on disk are complete: files are written atomically (sim.output).
+    A command started with SIGINT ignored (a background job of a shell without job control, e.g.
+    ``python -m sim.sweep ... &`` in a script) keeps ignoring it, as a background job should, and
+    Ctrl-C does not reach it: stop it with SIGTERM (``kill PID``).
     """
     signals = (signal.SIGINT, signal.SIGTERM)
     # handlers can only be set from the main thread; elsewhere (a caller's thread) they are left alone

@@ -21,12 +21,29 @@ SWEEP = ["sweep=demo", "sweep.seeds=5", "sweep.base.days=30", "sweep.base.consum
          "--workers", "2", "--no-progress"]
 
 
+# The sweep as a foreground command sees Ctrl-C: SIGINT at its default disposition, whatever this test
+# inherited. A shell without job control starts background jobs (`make test &`) with SIGINT ignored,
+# an ignored disposition survives fork and exec, and CPython then leaves it ignored, so the signal
+# would be dropped by the kernel (as a backgrounded command should drop it) and the test would fail.
+_FOREGROUND = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+               "os.execv(sys.executable, [sys.executable, '-m', 'sim.sweep', *sys.argv[1:]])")
+
+
+def _sigint_ignored(pid: int) -> bool:
+    """Whether process ``pid`` ignores SIGINT (its SigIgn mask in /proc; False where there is no /proc)."""
+    status = Path(f"/proc/{pid}/status")
+    for line in status.read_text().splitlines() if status.exists() else []:
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
+    return False
+
+
 def _start_sweep(out: Path) -> tuple[subprocess.Popen, dict[int, psutil.Process]]:
     """Start ``python -m sim.sweep`` in its own session; return it once its two workers are up and a run has begun.
 
     Also returns every descendant process seen meanwhile (fork server, resource tracker, workers).
     """
-    proc = subprocess.Popen([sys.executable, "-m", "sim.sweep", *SWEEP, "--out", str(out)], cwd=out.parent,
+    proc = subprocess.Popen([sys.executable, "-c", _FOREGROUND, *SWEEP, "--out", str(out)], cwd=out.parent,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     parent, seen, workers = psutil.Process(proc.pid), {}, set()
     deadline = time.monotonic() + 90
@@ -64,6 +81,7 @@ def test_a_signalled_sweep_stops_its_workers_and_exits_at_once(tmp_path, sig, co
     try:
         t0 = time.monotonic()
         if sig == signal.SIGINT:
+            assert not _sigint_ignored(proc.pid), "the sweep was started with SIGINT ignored: it cannot see Ctrl-C"
             os.killpg(proc.pid, sig)  # Ctrl-C in a terminal signals the whole foreground process group
         else:
             os.kill(proc.pid, sig)  # kill PID
