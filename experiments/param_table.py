@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.config import field_docs  # noqa: E402
+from sim.output import write_text  # noqa: E402
 
 DOC = ROOT / "docs" / "MODEL.md"
 HEADER = "| key | default | unit | allowed | source |"
@@ -155,9 +156,9 @@ def main() -> int:
                                                                           + stale), file=sys.stderr)
             return 1
         return 0
-    DOC.write_text(new, encoding="utf-8")
+    write_text(DOC, new)  # atomically: an interrupted rewrite leaves the old file whole
     for path, text in yamls.items():
-        path.write_text(text, encoding="utf-8")
+        write_text(path, text)
     return 0
 
 

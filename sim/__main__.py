@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sim import resolution
 from sim.config import ConfigError, make_config
 from sim.paths import config_dir
 
@@ -120,7 +121,7 @@ def _check_groups(overrides: list[str]) -> None:
 def preflight(argv: list[str], config_name: str = "config") -> None:
     """Compose and validate the run's configuration; raise ConfigError on any bad input."""
     _check_groups(argv)
-    make_config(compose(argv, config_name))
+    resolution.plan(make_config(compose(argv, config_name)))  # the populations it samples, too
 
 
 def preflight_multirun(argv: list[str], config_name: str = "config") -> int:

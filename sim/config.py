@@ -17,6 +17,7 @@ import datetime
 import numbers
 import functools
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -44,7 +45,15 @@ def _f(default: Any, unit: str = "", **bounds: Any) -> Any:
 PROB = {"ge": 0.0, "le": 1.0}
 MAX_CONSUMERS = 50_000_000  # about 40 GiB of consumer state: more cannot fit this kind of machine
 MAX_BURN_IN = 3650
+MAX_DAYS = 36_500  # a century of days; also keeps day counters far inside int32
 MAX_WAVE = 10_000_000
+MAX_AGENTS = 10_000_000  # simulated agents of one population (hosts, merchants, brands, SPs)
+MAX_CANDIDATES = 10_000  # sellers a host scans per review (a table of hosts x candidates)
+# a day's per-view state is about 80 bytes a view, a follow edge 16 bytes (twice while it grows):
+# beyond these a run cannot fit a machine of this kind, so it is refused before it starts
+MAX_VIEWS_PER_DAY = 2e8
+MAX_FOLLOW_EDGES = 5e8
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass
@@ -81,7 +90,7 @@ class ConsumersConfig:
     scale: float = _f(3000.0, "real users per simulated consumer", gt=0.0)
     growth: float = _f(0.0004133, "net growth of the user base per year (0: a steady state)", gt=-1.0, le=10.0)
     segments: list[float] = _f([0.5, 0.5], "share by segment")  # audience segments (e.g. female, male)
-    trust_init_mean: float = _f(0.55, "trust", **PROB)
+    trust_init_mean: float = _f(0.55, "trust", gt=0.0, le=1.0)  # 0: no trust to scale arrivals and viewing by
     trust_init_conc: float = _f(20.0, "beta concentration", gt=0.0)
     price_sens_mean: float = _f(1.4, "utility per log-yuan", ge=0.0)
     price_sens_sd: float = _f(0.35, "log-normal sd", ge=0.0)
@@ -95,7 +104,7 @@ class ConsumersConfig:
     budget_sd: float = _f(0.8, "log-normal sd", ge=0.0)
     wallet_cap_days: float = _f(30.0, "days of budget", gt=0.0)
     follows_init: float = _f(0.9955, "hosts per consumer (Poisson mean)", ge=0.0)
-    host_trust_init_mean: float = _f(0.6, "trust", **PROB)
+    host_trust_init_mean: float = _f(0.6, "trust", gt=0.0, le=1.0)  # visit probabilities are relative to it
     view_trust_elasticity: float = _f(1.0, "elasticity", ge=0.0)  # viewing rises with platform trust
     visit_prob: float = _f(0.4555, "per followed live host and day", **PROB)
     arrival_trust_elasticity: float = _f(2.0, "elasticity", ge=0.0)  # arrivals rise with platform trust
@@ -129,7 +138,7 @@ class HostsConfig:
     """Talent streamers who carry sellers' goods for a commission."""
 
     real_n: float = _f(3.0e5, "selling talent hosts on the whole platform (platform.users users)", gt=0.0)
-    n: int | None = _f(None, "simulated hosts (null: follow the resolution)", ge=1)
+    n: int | None = _f(None, "simulated hosts (null: follow the resolution)", ge=1, le=MAX_AGENTS)
     min_per_tier: int = _f(20, "least simulated hosts per tier (finer sampling of the head)", ge=0)
     tier_shares: list[float] = _f([0.02, 0.18, 0.80], "share top/mid/small")
     tier_commission: list[float] = _f([0.30, 0.20, 0.15], "share of GMV")
@@ -137,7 +146,7 @@ class HostsConfig:
     tier_popularity: list[float] = _f([40.0, 6.0, 1.0], "relative follow attraction")
     persona_mean: float = _f(0.5, "persona units", **PROB)
     slate_size: int = _f(5, "sellers carried", ge=1)
-    candidates: int = _f(40, "sellers scanned per review", ge=1)
+    candidates: int = _f(40, "sellers scanned per review", ge=1, le=MAX_CANDIDATES)
     review_days: float = _f(7.0, "mean days between slate reviews", ge=1.0)
     refund_penalty: float = _f(4.0, "score penalty per refund rate", ge=0.0)
     choice_noise: float = _f(0.5, "Gumbel scale on log score", ge=0.0)
@@ -148,7 +157,7 @@ class MerchantsConfig:
     """White-label merchants (factory-cluster sellers)."""
 
     real_n: float = _f(1.0e6, "white-label merchants on the whole platform (platform.users users)", gt=0.0)
-    n: int | None = _f(None, "simulated merchants (null: follow the resolution)", ge=1)
+    n: int | None = _f(None, "simulated merchants (null: follow the resolution)", ge=1, le=MAX_AGENTS)
     price_median: float = _f(74.43, "yuan", gt=0.0)
     price_sd: float = _f(0.6, "log-normal sd", ge=0.0)
     quality_a: float = _f(3.0, "beta a", gt=0.0)
@@ -165,7 +174,7 @@ class MerchantsConfig:
     exit_hazard: float = _f(0.0019, "1/day: a merchant closes for reasons outside the market", **PROB)
     profit_memory: float = _f(30.0, "days (EWMA horizon)", ge=1.0)
     entry_rate: float = _f(0.0, "new merchants/day per initial merchant beyond replacing those that left", ge=0.0)
-    entry_lag: float = _f(90.0, "days over which entry closes a gap to the market's merchant population", gt=0.0)
+    entry_lag: float = _f(90.0, "days over which entry closes a gap to the market's merchant population", ge=1.0)
     store_share: float = _f(0.05, "share running their own store broadcast", **PROB)
     segment_fit_sd: float = _f(0.5, "fit sd", ge=0.0)
 
@@ -192,7 +201,7 @@ class QualityControlConfig:
     fraud_detect_prob: float = _f(0.6, "per inspection of a fraud ring", **PROB)
     inflation_threshold: float = _f(0.15, "quality units", ge=0.0)
     demotion_factor: float = _f(0.2, "traffic weight multiplier", **PROB)
-    demotion_days: int = _f(30, "days", ge=0)
+    demotion_days: int = _f(30, "days", ge=0, le=MAX_DAYS)
     claim_cut: float = _f(0.5, "share of its exaggeration a demoted seller drops", **PROB)
 
 
@@ -223,7 +232,7 @@ class BrandsConfig:
     """Traditional brands: entry, the STEPS path, self-broadcast, and their growth channels."""
 
     real_n: float = _f(1.0e4, "traditional brands on the whole platform at start (platform.users users)", ge=0.0)
-    n: int | None = _f(None, "simulated brands at start (null: follow the resolution)", ge=1)
+    n: int | None = _f(None, "simulated brands at start (null: follow the resolution)", ge=1, le=MAX_AGENTS)
     entry_waves: list[list[int]] = _f([], "list of [day, real brands entering the whole platform]", ge=0)
     aware_share: list[float] = _f([0.35, 0.25], "share of each segment aware at entry", **PROB)
     price_median: float = _f(120.0, "yuan", gt=0.0)
@@ -284,7 +293,7 @@ class ProvidersConfig:
     """Service providers (SPs): five tiers, capabilities, capacity, fees; entry and exit."""
 
     real_n: float = _f(1000.0, "service providers on the whole platform (platform.users users)", ge=0.0)
-    n: int | None = _f(None, "simulated service providers (null: follow the resolution)", ge=1)
+    n: int | None = _f(None, "simulated service providers (null: follow the resolution)", ge=1, le=MAX_AGENTS)
     tier_shares: list[float] = _f([0.4, 0.25, 0.15, 0.12, 0.08], "share " + "/".join(SP_TIERS))
     tier_profile: list[list[float]] = _f([[0.15, 0.35, 0.10], [0.30, 0.40, 0.50], [0.55, 0.40, 0.30],
                                           [0.60, 0.65, 0.60], [0.80, 0.80, 0.80]],
@@ -338,7 +347,7 @@ class SimConfig:
     """A whole market run."""
 
     seed: int = _f(0, "", ge=0)
-    days: int = _f(365, "reported days", ge=1)
+    days: int = _f(365, "reported days", ge=1, le=MAX_DAYS)
     burn_in: int = _f(720, "days simulated before day 1 (not reported)", ge=0, le=MAX_BURN_IN)
     start_date: str = _f("2021-01-01", "calendar date of reported day 1 (ISO YYYY-MM-DD)")
     checkpoint_every: int = _f(0, "days between checkpoints of a run folder (0: none)", ge=0)
@@ -440,9 +449,9 @@ def _build(cls: type, data: Mapping[str, Any] | None, prefix: str) -> Any:
 def _check_value(key: str, value: Any, typ: Any, meta: Mapping[str, Any]) -> Any:
     origin = typing.get_origin(typ)
     if typ is bool:
-        if not isinstance(value, bool):
+        if not isinstance(value, (bool, np_bool)):
             raise _fail(key, value, "true or false")
-        return value
+        return bool(value)
     if typ in (int, float):
         return _check_number(key, value, typ, meta)
     if typ is str:
@@ -471,10 +480,33 @@ def _check_value(key: str, value: Any, typ: Any, meta: Mapping[str, Any]) -> Any
 def _cross_check(cfg: SimConfig) -> None:
     """Constraints that involve more than one field."""
     try:
-        datetime.date.fromisoformat(cfg.start_date)
+        if not _ISO_DATE.fullmatch(cfg.start_date):
+            raise ValueError(cfg.start_date)
+        start = datetime.date.fromisoformat(cfg.start_date)
     except ValueError:
         raise _fail("start_date", cfg.start_date, "an ISO date YYYY-MM-DD") from None
+    try:  # the burn-in's days come before start_date, the reported days after it
+        start - datetime.timedelta(days=cfg.burn_in + 1), start + datetime.timedelta(days=cfg.days)
+    except OverflowError:
+        raise _fail("start_date", cfg.start_date, f"a date whose run (burn_in = {cfg.burn_in} days before it, "
+                    f"days = {cfg.days} from it) stays within the years 1-9999") from None
     c, h = cfg.consumers, cfg.hosts
+    users = c.n * c.scale
+    if users > cfg.platform.users * (1 + 1e-9):
+        raise _fail("consumers.scale", c.scale, f"at most platform.users / consumers.n = {cfg.platform.users / c.n:.6g} "
+                    f"(the simulated market of consumers.n x consumers.scale users is a share of the platform)")
+    for group in ("hosts", "merchants", "brands", "providers"):
+        real_n = getattr(cfg, group).real_n
+        if real_n > cfg.platform.users:
+            raise _fail(f"{group}.real_n", real_n, f"at most platform.users = {cfg.platform.users:.6g}")
+    views = c.n * c.views_mean * cfg.platform.feed_load
+    if views > MAX_VIEWS_PER_DAY:
+        raise _fail("platform.feed_load", cfg.platform.feed_load,
+                    f"small enough that consumers.n x consumers.views_mean x platform.feed_load <= {MAX_VIEWS_PER_DAY:.3g} "
+                    f"public views a day (now {views:.3g}; more cannot fit in memory)")
+    if c.n * c.follows_init > MAX_FOLLOW_EDGES:
+        raise _fail("consumers.follows_init", c.follows_init,
+                    f"at most {MAX_FOLLOW_EDGES / c.n:.6g} (consumers.n x follows_init <= {MAX_FOLLOW_EDGES:.3g} follow edges)")
     a = c.adoption
     if a.enabled and a.share >= a.potential:
         raise _fail("consumers.adoption.share", a.share, f"below consumers.adoption.potential = {a.potential}")

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import SP_TIERS, ConfigError, SimConfig
+from sim.config import MAX_AGENTS, SP_TIERS, ConfigError, SimConfig
 
 HOST_TIERS = ("top", "mid", "small")
 
@@ -122,6 +122,11 @@ def plan(cfg: SimConfig) -> dict[str, Population]:
         "providers": sample_population("providers", cfg.providers.real_n, cfg.providers.tier_shares, SP_TIERS,
                                        cfg.providers.n, c.scale, phi, 1),
     }
+    for key, pop in pops.items():
+        if pop.agents > MAX_AGENTS:
+            raise ConfigError(f"invalid config: {key}.real_n = {getattr(cfg, key).real_n:.6g}: must be small enough that the "
+                              f"market samples at most {MAX_AGENTS:,} {key} (now {pop.agents:,}: lower it, "
+                              f"consumers.n or consumers.scale, or pin {key}.n)")
     for key in ("hosts", "merchants"):
         if pops[key].agents == 0:
             raise ConfigError(f"invalid config: consumers.n = {c.n}: too few consumers to sample any {key} "

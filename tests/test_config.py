@@ -80,12 +80,34 @@ def test_required_keys_exist():
     ({"brands": {"aware_share": [0.3]}}, "brands.aware_share"),
     ({"providers": {"tier_fee": [0.1, 0.1]}}, "providers.tier_fee"),
     ({"platform": {"take_rate": 0.9}}, "platform.take_rate"),
+    # values that would fail mid-run (a division by zero, a date or counter out of range, a Poisson overflow)
+    ({"consumers": {"trust_init_mean": 0.0}}, "consumers.trust_init_mean"),
+    ({"consumers": {"host_trust_init_mean": 0.0}}, "consumers.host_trust_init_mean"),
+    ({"start_date": "9999-12-31"}, "start_date"),
+    ({"start_date": "0001-01-05", "burn_in": 10}, "start_date"),
+    ({"start_date": "20210101"}, "start_date"),
+    ({"platform": {"quality_control": {"demotion_days": 10**10}}}, "platform.quality_control.demotion_days"),
+    ({"merchants": {"entry_lag": 1e-300}}, "merchants.entry_lag"),
+    # values that could not fit in memory
+    ({"platform": {"feed_load": 1e6}}, "platform.feed_load"),
+    ({"consumers": {"follows_init": 1e5}}, "consumers.follows_init"),
+    ({"hosts": {"n": 10**12}}, "hosts.n"),
+    ({"hosts": {"candidates": 10**9}}, "hosts.candidates"),
+    ({"platform": {"users": 1.0}}, "consumers.scale"),
+    ({"merchants": {"real_n": 1e300}}, "merchants.real_n"),
 ])
 def test_invalid_values_name_the_key(overrides, key):
     with pytest.raises(ConfigError) as err:
         make_config(**overrides)
     msg = str(err.value)
     assert "\n" not in msg and key in msg
+
+
+def test_numpy_booleans_are_booleans():
+    import numpy as np
+
+    cfg = make_config(platform={"guarantees": {"no_reason_7d": np.False_}})
+    assert cfg.platform.guarantees.no_reason_7d is False
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -107,6 +129,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     ("brands.entry_waves=[[400,10]]", "brands.entry_waves[0][0]"),
     ("brands.entry_waves=[[90]]", "brands.entry_waves[0]"),
     ("experiment=brand_entry", "sim.compare"),
+    ("consumers.n=3", "consumers.n"),  # the population plan is checked before the run folder is made
 ])
 def test_cli_rejects_bad_input_before_writing_anything(tmp_path, arg, key):
     out = tmp_path / "run"
