@@ -37,7 +37,8 @@ def check_invariants(model: MarketModel) -> None:
         _require(bool((book >= 0).all()), f"{when}: a negative money flow")
     m = model.today
     if model.day > 0:
-        _require(model.allocator.allocated == model.allocator.supplied, "views allocated != supplied")
+        _require(model.events["views_allocated"] == model.allocator.supplied,
+                 "views the rooms recorded != views supplied")
         _require(m["views_allocated"] == m["views_supplied"], "metrics: views allocated != supplied")
         split = m["merchant_revenue"] + m["host_commissions"] + m["platform_take"] + m["sp_fees"] + m["refunds"]
         _close(m["gmv"], split, m["gmv"], "metrics: GMV split does not close")

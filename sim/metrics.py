@@ -145,7 +145,7 @@ def daily_metrics(model: MarketModel, visits: dict[str, np.ndarray], orders: dic
         "compensation": L.side_today["compensation"] * yuan,  # side flows are booked in fen too
         "shipping_comp": L.side_today["shipping_comp"] * yuan,
         "views_supplied": model.allocator.supplied * scale,
-        "views_allocated": model.allocator.allocated * scale,
+        "views_allocated": model.events["views_allocated"] * scale,
         "views_boosted": model.allocator.boosted * scale,
         "private_visits": int(visits["private"].sum()) * scale,
         "public_visits": int((~visits["private"]).sum()) * scale,

@@ -705,6 +705,10 @@ class MarketModel(mesa.Model):
         funded = bool(v["fund"].any())
         organic_o = ~o["fund"] if funded else slice(None)
         ew_views, hv = kernels.organic_views(v["seller"], v["room"], v["fund"], ns, nh)  # the fund's views left out
+        # the public impressions as the rooms recorded them (their views less the private visits, plus the
+        # fund's): sim.checks compares it with the impressions the allocator was asked to serve
+        self.events["views_allocated"] = (int(hv.sum()) - int(np.count_nonzero(v["private"]))
+                                          + int(np.count_nonzero(v["fund"])))
         ew_orders = np.bincount(os_[organic_o], minlength=ns) if funded else orders
         refunds = np.bincount(os_[refunded], minlength=ns)
         unit = S.unit_cost[:ns]

@@ -65,8 +65,7 @@ class Allocator:
 
     def __init__(self, cfg: PlatformConfig) -> None:
         self.cfg = cfg
-        self.supplied = 0
-        self.allocated = 0
+        self.supplied = 0  # public impressions demanded and served today
         self.boosted = 0
         self.source = np.zeros(0, np.int32)  # the boost that served each public view of the day (-1: the rule)
 
@@ -89,7 +88,8 @@ class Allocator:
         positions in ``weights``.  Boost impressions go to random impression
         slots first (each boost up to its budget and what is left); every other
         slot gets a room drawn from the rule's weights with an alias table
-        (O(1) per draw).  Allocated impressions equal supplied impressions.
+        (O(1) per draw).  Every supplied impression gets a room; the model checks that the rooms'
+        own tallies add up to ``supplied`` (``views_allocated``, sim.checks).
         """
         supply = int(demand.sum()) if weights.size else 0  # nothing can be shown without a live room
         viewers = kernels.repeat_index(demand) if supply else np.zeros(0, np.int64)
@@ -116,7 +116,6 @@ class Allocator:
             items[slots] = np.concatenate(promoted)
             self.source[slots] = np.concatenate(origin)
         self.supplied = supply
-        self.allocated = int(rooms.size)
         return viewers, rooms, items
 
 

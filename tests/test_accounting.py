@@ -53,6 +53,21 @@ def test_views_allocated_equal_supplied_every_day(small_run):
     assert metrics["views_supplied"].min() > 0
 
 
+def test_a_view_lost_between_the_allocator_and_the_rooms_fails_the_check(monkeypatch):
+    from sim import kernels
+
+    counted = kernels.organic_views
+
+    def drops_one(*args):  # a room's tally one view short, as a bug in the day's view passes would leave it
+        by_seller, by_room = counted(*args)
+        by_room[int(np.argmax(by_room))] -= 1
+        return by_seller, by_room
+
+    monkeypatch.setattr(kernels, "organic_views", drops_one)
+    with pytest.raises(AccountingError, match="views the rooms recorded"):
+        simulate(days=2)
+
+
 def test_allocator_conserves_with_boosts():
     rng = np.random.default_rng(0)
     alloc = Allocator(PlatformConfig())
@@ -62,7 +77,7 @@ def test_allocator_conserves_with_boosts():
     small = Boost("entry", np.array([0, 1]), 50, items=np.array([7, 8]))
     demand = np.array([3, 0, 997])
     viewers, rooms, items = alloc.allocate(rng, demand, w, [small, big])
-    assert viewers.size == rooms.size == 1000 == alloc.allocated == alloc.supplied
+    assert viewers.size == rooms.size == 1000 == alloc.supplied
     assert np.array_equal(np.bincount(viewers, minlength=3), demand)  # each viewer gets what it asked for
     assert small.granted == 50 and big.granted == 950  # never more than is left
     counts = np.bincount(rooms, minlength=4)
@@ -70,7 +85,7 @@ def test_allocator_conserves_with_boosts():
     assert (items >= 0).sum() == 50 and set(items[items >= 0]) <= {7, 8}  # promoted goods on screen
     assert np.array_equal(np.where(items == 7, 0, np.where(items == 8, 1, -1))[items >= 0], rooms[items >= 0])
     viewers, rooms, items = alloc.allocate(rng, demand, np.zeros(0), [small])  # no live room: nothing shown
-    assert rooms.size == 0 == alloc.supplied == alloc.allocated
+    assert rooms.size == 0 == alloc.supplied
 
 
 def test_alias_table_draws_the_target_distribution():

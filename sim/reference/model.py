@@ -438,7 +438,7 @@ class ReferenceModel(mesa.Model):
             "compensation": round(100.0 * self.day_stats["compensation"]) * yuan,
             "shipping_comp": round(100.0 * self.day_stats["shipping"]) * yuan,
             "views_supplied": self.supplied * scale,
-            "views_allocated": self.supplied * scale,
+            "views_allocated": (sum(h.visits_today for h in self.hosts) - private) * scale,  # the rooms' tally
             "private_visits": private * scale,
             "public_visits": (len(self.views) - private) * scale,
             "frauds_banned": self.day_stats["banned"] * scale,
