@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out) if args.out else Path("outputs") / "sensitivity" / design.name
     try:
         table = run_sensitivity(design, base, outputs, out, workers=args.workers, progress=not args.no_progress)
+    except ConfigError as err:  # e.g. --out holds another design
+        print(str(err).splitlines()[0], file=sys.stderr)
+        return 2
     except RuntimeError as err:
         print(err, file=sys.stderr)
         return 1

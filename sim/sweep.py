@@ -49,6 +49,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from sim import resolution
 from sim.config import ConfigError, get_key, has_key, make_config, merge, override_key, set_key, to_dict
 from sim.metrics import METRICS
 from sim.output import digest, write_atomic, write_json, write_results
@@ -223,7 +224,9 @@ def plan(design: Design, base: dict[str, Any]) -> list[RunSpec]:
                 for k, v in point.items():
                     set_key(cfg, k, v)
                 cfg["seed"] = seed
-                cfg = to_dict(make_config(cfg))
+                valid = make_config(cfg)
+                resolution.plan(valid)  # the populations it samples, too: refused here, not run by run
+                cfg = to_dict(valid)
                 specs.append(RunSpec(run_id(cfg), p, r, point, seed, cfg, m))
     return specs
 

@@ -211,11 +211,26 @@ def test_bad_designs_are_rejected_naming_the_entry(params, method, entry):
     assert entry in str(err.value) and "\n" not in str(err.value)
 
 
-def test_cli_rejects_a_bad_design_before_running(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "sim.sweep", "sweep=demo", "sweep.method=bogus",
+@pytest.mark.parametrize(("arg", "key"), [
+    ("sweep.method=bogus", "sweep.method"),
+    ("consumers.n=3", "consumers.n"),  # too few consumers to sample the populations: refused, not run by run
+])
+def test_cli_rejects_a_bad_design_before_running(tmp_path, arg, key):
+    res = subprocess.run([sys.executable, "-m", "sim.sweep", "sweep=demo", arg,
                           "--out", str(tmp_path / "s")], cwd=tmp_path, capture_output=True, text=True)
-    assert res.returncode == 2 and "sweep.method" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert res.returncode == 2 and key in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "s").exists()
+
+
+def test_sensitivity_cli_refuses_a_folder_of_another_design_in_one_line(tmp_path):
+    out = tmp_path / "s"
+    out.mkdir()
+    (out / "design.json").write_text("{}")
+    res = subprocess.run([sys.executable, "-m", "sim.sensitivity", "sensitivity=demo", "--out", str(out),
+                          "--no-progress"], cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 2 and "holds another design" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+    assert (out / "design.json").read_text() == "{}"
 
 
 def test_every_sweep_and_sensitivity_preset_validates():
