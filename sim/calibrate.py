@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim import resolution
 from sim.config import ConfigError, get_key, has_key, make_config, merge, set_key, to_dict
 from sim.output import write_csv, write_json
 from sim.targets import TargetSet, parse_targets, read_calibration, split_overrides
@@ -95,6 +96,7 @@ def load_calibration(name: str, overrides: dict[str, Any] | None = None) -> Cali
         raise _fail(f"{path.stem}.calibration", sorted(unknown)[0], "base, parameters, screening, " + ", ".join(SETTINGS))
     base = to_dict(make_config(spec.get("base") or {}))
     cfg = make_config(base)
+    resolution.plan(cfg)  # a market too small to sample its populations is refused before any trial
     targets = parse_targets(data, cfg, where=path.stem)
     params: dict[str, tuple[float, float]] = {}
     for i, p in enumerate(spec.get("parameters") or []):

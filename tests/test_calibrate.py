@@ -70,6 +70,7 @@ def test_distance_is_zero_on_target_and_counts_missing_targets():
     ({"parameters": [{"key": "platform.take_rate", "low": 0.5, "high": 1.5}]}, "parameters[0] = 'platform.take_rate in"),
     ({"parameters": [{"key": "choice.intercept", "low": 1.0, "high": -1.0}]}, "parameters[0].low/high"),
     ({"colour": 1}, "calibration = 'colour'"),
+    ({"base": {"consumers": {"n": 3}}}, "consumers.n = 3"),  # too few consumers for the populations
 ])
 def test_bad_calibration_input_fails_in_one_line_naming_the_entry(over, needle):
     with pytest.raises(ConfigError) as err:
