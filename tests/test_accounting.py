@@ -68,6 +68,22 @@ def test_a_view_lost_between_the_allocator_and_the_rooms_fails_the_check(monkeyp
         simulate(days=2)
 
 
+def test_the_burn_in_keeps_the_books_every_day(monkeypatch):
+    """The burn-in runs inside the constructor: every one of its days passes the same checks."""
+    from sim import MarketModel
+
+    day, checked = MarketModel._day, []
+
+    def checked_day(self):
+        day(self)
+        check_invariants(self)
+        checked.append(self.day)
+
+    monkeypatch.setattr(MarketModel, "_day", checked_day)
+    model = MarketModel(**merge(SMALL, {"burn_in": 40, "days": 5}))
+    assert checked == list(range(1, 41)) and model.reported_day == 0
+
+
 def test_allocator_conserves_with_boosts():
     rng = np.random.default_rng(0)
     alloc = Allocator(PlatformConfig())
