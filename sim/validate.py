@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, make_config, to_dict
-from sim.output import write_text
+from sim.output import write_atomic, write_text, write_yaml
 from sim.targets import TargetSet, dated_frame, evaluate, load_targets, split_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,10 +229,8 @@ def figures(frames: list[pd.DataFrame], folder: Path) -> list[str]:
         ax.legend(fontsize=8)
         fig.tight_layout()
         name = f"validation_{metric}.png"
-        tmp = folder / f".{name}.tmp.png"
-        fig.savefig(tmp, dpi=110)
+        write_atomic(folder / name, lambda p, fig=fig: fig.savefig(p, dpi=110, format="png"))
         plt.close(fig)
-        tmp.replace(folder / name)
         names.append(name)
     return names
 
@@ -380,6 +378,12 @@ def _adoption_rows(a: dict[str, float]) -> tuple[str, list[str]]:
     return row, notes
 
 
+def config_path(report: Path) -> Path:
+    """Where the resolved configuration of the report ``report`` is written: ``VALIDATION.md`` ->
+    ``VALIDATION.config.yaml``."""
+    return report.with_suffix(".config.yaml")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.validate", description=__doc__.split("\n")[0])
     ap.add_argument("overrides", nargs="*", help="calibration=NAME and model overrides key=value")
@@ -413,6 +417,9 @@ def main(argv: list[str] | None = None) -> int:
     text, ok = report(targets, values, patterns, base, seeds, names, "figures", member_values, args.ensemble or "",
                       adoption)
     write_text(args.out, text + "\n")
+    # the resolved configuration beside the report (the report's text gives only the market's size)
+    write_yaml(config_path(args.out), {"calibration": name, "seeds": seeds, "ensemble": args.ensemble,
+                                       "config": base})
     print(f"wrote {args.out}; required targets {'pass' if ok else 'FAIL'}")
     return 0 if ok else 1
 

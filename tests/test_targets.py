@@ -98,6 +98,9 @@ def test_validate_reports_and_exits_by_the_required_targets(tmp_path):
         assert validate.main([f"calibration={f}", *small, "--seeds", "2", "--out", str(out)]) == code
         text = out.read_text()
         assert ("pass" if code == 0 else "**fail**") in text and (out.parent / "figures").is_dir()
+        resolved = yaml.safe_load(validate.config_path(out).read_text())
+        assert resolved["seeds"] == 2 and resolved["config"]["consumers"]["n"] == 4000
+        assert not list(out.parent.rglob("*.tmp*"))  # figures and report written atomically
     assert validate.main(["calibration=nonexistent", *small, "--out", str(tmp_path / "x.md")]) == 2
 
 
