@@ -169,38 +169,39 @@ def public_views(gen: np.random.Generator, slot: np.ndarray, live: np.ndarray, p
 
 
 @njit(cache=True, nogil=True)
-def _count_live(e0: int, e1: int, host: np.ndarray, live: np.ndarray) -> int:  # pragma: no cover - compiled
-    """Edges ``e0 <= e < e1`` whose host is on air (``live[host[e]]``)."""
+def _count_live(e0: int, e1: int, key: np.ndarray, live: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Edges ``e0 <= e < e1`` whose host (the low 32 bits of the edge's key) is on air."""
     k = 0
     for e in range(e0, e1):
-        k += live[host[e]]
+        k += live[key[e] & 0xFFFFFFFF]
     return k
 
 
 @njit(cache=True, nogil=True)
-def _private_visits(e0: int, e1: int, gen: np.random.Generator, host: np.ndarray, trust: np.ndarray,
+def _private_visits(e0: int, e1: int, gen: np.random.Generator, key: np.ndarray, trust: np.ndarray,
                     live: np.ndarray, coef: float) -> np.ndarray:  # pragma: no cover - compiled
     """Edges ``e0 <= e < e1`` of :func:`private_visits` (``gen`` at the first of their live edges' uniforms)."""
     out = np.empty(e1 - e0, np.int64)
     m = 0
     for e in range(e0, e1):
-        if live[host[e]]:
+        if live[key[e] & 0xFFFFFFFF]:
             if gen.random() < min(1.0, coef * trust[e]):
                 out[m] = e
                 m += 1
     return out[:m].copy()
 
 
-def private_visits(gen: np.random.Generator, host: np.ndarray, trust: np.ndarray, live: np.ndarray,
+def private_visits(gen: np.random.Generator, key: np.ndarray, trust: np.ndarray, live: np.ndarray,
                    coef: float) -> np.ndarray:
-    """The follow edges that visit today: of the edges to a host on air (``live[host]``), in edge order, each
-    with one uniform of ``gen`` below ``min(1, coef * trust)``.  That is
-    ``edge = np.flatnonzero(live[host]); edge[gen.random(edge.size) < np.minimum(1, coef * trust[edge])]``,
-    in chunks on threads (each chunk's stream starts after the live edges before it)."""
-    parts = chunks(host.size)
-    counts = run_chunks(_count_live, [(e0, e1, host, live) for e0, e1 in parts])
+    """The follow edges that visit today: of the edges to a host on air (``live[host]``, the host the low 32
+    bits of the edge's ``key``: sim.agents.follows), in edge order, each with one uniform of ``gen`` below
+    ``min(1, coef * trust)``.  That is ``edge = np.flatnonzero(live[host]);
+    edge[gen.random(edge.size) < np.minimum(1, coef * trust[edge])]``, in chunks on threads (each chunk's
+    stream starts after the live edges before it)."""
+    parts = chunks(key.size)
+    counts = run_chunks(_count_live, [(e0, e1, key, live) for e0, e1 in parts])
     starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
-    jobs = [(e0, e1, uniforms_from(gen, starts[k]), host, trust, live, coef) for k, (e0, e1) in enumerate(parts)]
+    jobs = [(e0, e1, uniforms_from(gen, starts[k]), key, trust, live, coef) for k, (e0, e1) in enumerate(parts)]
     out = run_chunks(_private_visits, jobs)
     gen.bit_generator.advance(starts[-1])
     return np.concatenate(out)

@@ -406,8 +406,7 @@ class MarketModel(mesa.Model):
         """Private-domain visits to followed live hosts, then allocated public-domain impressions."""
         cfg, C, H, F = self.cfg, self.consumers, self.hosts, self.follows
         # private domain: each follow edge to a live host is a visit with prob ~ trust in the host
-        eh = F.host
-        edge = kernels.private_visits(self.streams.get("private", d), eh, F.trust, H.live[: H.n],
+        edge = kernels.private_visits(self.streams.get("private", d), F.key, F.trust, H.live[: H.n],
                                       cfg.consumers.visit_prob / cfg.consumers.host_trust_init_mean)
         # public domain: impressions demanded (stochastic rounding of the rate, one draw per consumer)
         demand, rv = np.empty(C.n, np.int64), self.streams.get("viewing", d)
@@ -458,7 +457,7 @@ class MarketModel(mesa.Model):
         # which of the room's items is on screen when the viewer enters (one uniform per view, in view order)
         n_items, slate, width = H.slate_size().astype(np.float64), H.slate.ravel().astype(np.int64), H.slate.shape[1]
         rs = self.streams.get("slot", d)
-        room[:n_priv] = eh[edge]
+        room[:n_priv] = F.key[edge] & 0xFFFFFFFF  # their hosts
         kernels.on_screen(rs, room[:n_priv], n_items, slate, width, seller[:n_priv])
         fund_boost = fund_boosts[0] if fund_boosts else -1
         at = slice(n_priv, None)

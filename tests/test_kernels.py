@@ -63,11 +63,12 @@ def test_private_visits_match_numpy(rng, monkeypatch, threads):
     monkeypatch.setattr(kernels, "MIN_CHUNK", 500)
     monkeypatch.setattr(kernels, "THREADS", threads)
     host = rng.integers(0, 40, 20_000).astype(np.int32)
+    key = (np.sort(rng.integers(0, 5000, host.size)).astype(np.int64) << 32) | host  # consumer << 32 | host
     trust, live = rng.random(host.size), rng.random(40) < 0.4
     edge = np.flatnonzero(live[host])
     want = edge[np.random.default_rng(2).random(edge.size) < np.minimum(1.0, 1.7 * trust[edge])]
     gen = np.random.default_rng(2)
-    got = kernels.private_visits(gen, host, trust, live, 1.7)
+    got = kernels.private_visits(gen, key, trust, live, 1.7)
     assert 0 < got.size < edge.size and np.array_equal(got, want)
     ref = np.random.default_rng(2)
     ref.random(edge.size)
