@@ -507,21 +507,41 @@ def churn(gen: np.random.Generator, trust: np.ndarray, active: np.ndarray, cheat
 
 # ------------------------------------------------------------------ per-order updates (sim.agents.consumers)
 @njit(cache=True, nogil=True)
+def _learn_brand(aware: np.ndarray, known: np.ndarray, c: int, sl: int) -> int:  # pragma: no cover - compiled
+    """Set bit ``sl`` of consumer ``c``'s row of ``aware``; count it in ``known`` if new (returns 1, else 0)."""
+    byte, bit = sl >> 3, np.uint8(1 << (sl & 7))
+    if aware[c, byte] & bit:
+        return 0
+    aware[c, byte] |= bit
+    known[c] += 1
+    return 1
+
+
+@njit(cache=True, nogil=True)
 def learn_brands(aware: np.ndarray, known: np.ndarray, consumer: np.ndarray, slot: np.ndarray
                  ) -> int:  # pragma: no cover - compiled
     """Set bit ``slot`` of each consumer's row of the ``aware`` bit matrix (entries with ``slot < 0`` are
     skipped) and count each newly known brand once in ``known``; returns how many pairs were new."""
     new = 0
     for i in range(consumer.size):
-        sl = slot[i]
-        if sl < 0:
-            continue
-        c, byte, bit = consumer[i], sl >> 3, np.uint8(1 << (sl & 7))
-        if aware[c, byte] & bit:
-            continue
-        aware[c, byte] |= bit
-        known[c] += 1
-        new += 1
+        if slot[i] >= 0:
+            new += _learn_brand(aware, known, consumer[i], slot[i])
+    return new
+
+
+@njit(cache=True, nogil=True)
+def learn_from_views(gen: np.random.Generator, aware: np.ndarray, known: np.ndarray, viewer: np.ndarray,
+                     view: np.ndarray, seller: np.ndarray, aware_slot: np.ndarray, p: float
+                     ) -> int:  # pragma: no cover - compiled
+    """Views ``view`` of sellers ``seller``, in order: each view of a seller with an awareness slot draws one
+    uniform of ``gen`` and below ``p`` its viewer (``viewer[view]``) learns the brand (:func:`learn_brands`).
+    The same as ``seen = view[aware_slot[seller] >= 0]; learn = seen[gen.random(seen.size) < p]`` then
+    ``learn_brands`` of the learned viewers and slots; returns how many pairs were new."""
+    new = 0
+    for k in range(view.size):
+        sl = aware_slot[seller[k]]
+        if sl >= 0 and gen.random() < p:
+            new += _learn_brand(aware, known, viewer[view[k]], sl)
     return new
 
 

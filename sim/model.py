@@ -659,18 +659,15 @@ class MarketModel(mesa.Model):
     def _learn_awareness(self, d: int, v: dict[str, np.ndarray], o: dict[str, np.ndarray]) -> None:
         """Viewers may learn a brand they saw; buyers learn it."""
         C, S = self.consumers, self.sellers
-        shown = self.__dict__.pop("_brand_views", None)  # views of brands (white-label sellers hold no slot)
+        shown = self.__dict__.pop("_brand_views", None)  # views of branded sellers and their sellers (_orders)
         if shown is None:
-            seen = np.flatnonzero((S.aware_slot[: S.n] >= 0)[v["seller"]])
-        else:
-            seen = shown[0][S.aware_slot[shown[1]] >= 0]
-        if seen.size == 0:
-            return
-        u = self.streams.get("awareness", d).random(seen.size)
-        learn = seen[u < self.cfg.brands.awareness_per_view]
-        who = np.concatenate([v["consumer"][learn], o["consumer"]])
-        slot = np.concatenate([S.aware_slot[v["seller"][learn]], S.aware_slot[o["seller"]]])
-        C.make_aware(who, slot)
+            shown = np.flatnonzero((S.aware_slot[: S.n] >= 0)[v["seller"]])
+            shown = shown, v["seller"][shown]
+        # one uniform per view of a brand with a slot (white-label sellers hold none), in view order; the
+        # buyers know what they bought
+        C.learn_from_views(self.streams.get("awareness", d), v["consumer"], *shown, S.aware_slot,
+                           self.cfg.brands.awareness_per_view)
+        C.make_aware(o["consumer"], S.aware_slot[o["seller"]])
 
     @staticmethod
     def _learn_from_orders(trust: np.ndarray, who: np.ndarray, cheated: np.ndarray, log_keep: np.ndarray,

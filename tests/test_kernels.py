@@ -294,6 +294,25 @@ def test_learn_brands_sets_bits_and_counts_new_pairs_once(rng):
     assert kernels.learn_brands(aware, known, c, slot) == 0
 
 
+def test_learning_from_views_is_the_numpy_draw_then_learn_brands(rng):
+    """One uniform per view of a seller with a slot, in view order; below p the viewer learns the brand."""
+    viewer = rng.integers(0, 60, 3000)
+    view = np.sort(rng.choice(viewer.size, 1200, replace=False))
+    aware_slot = rng.integers(-1, 20, 30)  # sellers without a slot (-1) draw nothing
+    seller = rng.integers(0, 30, view.size)
+    seen = view[aware_slot[seller] >= 0]
+    want_aware, want_known = np.zeros((60, 3), np.uint8, order="F"), np.zeros(60, np.int32)
+    gen = np.random.default_rng(4)
+    learn = seen[gen.random(seen.size) < 0.3]
+    by_view = dict(zip(view.tolist(), seller.tolist()))
+    want = kernels.learn_brands(want_aware, want_known, viewer[learn], aware_slot[[by_view[j] for j in learn]])
+    aware, known = np.zeros((60, 3), np.uint8, order="F"), np.zeros(60, np.int32)
+    got_gen = np.random.default_rng(4)
+    got = kernels.learn_from_views(got_gen, aware, known, viewer, view, seller, aware_slot, 0.3)
+    assert 0 < got == want and np.array_equal(aware, want_aware) and np.array_equal(known, want_known)
+    assert got_gen.random() == gen.random()  # the stream moved past exactly the seen views' uniforms
+
+
 def test_settle_wallets_is_ufunc_at(rng):
     wallet = rng.gamma(2.0, 50.0, 300)
     buyer, paid, back = rng.integers(0, 300, 5000), np.round(rng.gamma(2, 30, 5000), 2), rng.random(5000)

@@ -175,6 +175,14 @@ class Consumers:
         return int(kernels.learn_brands(self.aware, self.known, np.asarray(consumer, np.int64),
                                         np.asarray(slot, np.int64)))
 
+    def learn_from_views(self, rng: np.random.Generator, viewer: np.ndarray, view: np.ndarray, seller: np.ndarray,
+                         aware_slot: np.ndarray, p: float) -> int:
+        """Each view ``view`` (of ``seller``; ``viewer[view]`` watched it) of a brand with an awareness slot
+        teaches its viewer the brand with probability ``p`` (one uniform of ``rng`` per such view, in order);
+        returns how many pairs were new."""
+        return int(kernels.learn_from_views(rng, self.aware, self.known, viewer, np.asarray(view, np.int64),
+                                            np.asarray(seller, np.int64), aware_slot, p))
+
     def forget_brand(self, slot: int) -> None:
         """A brand left the market: it no longer counts among the brands consumers know."""
         knew = ((self.aware[:, slot >> 3] >> (slot & 7)) & 1).astype(bool)
