@@ -425,7 +425,7 @@ class MarketModel(mesa.Model):
         mass = H.mass[live]
         room_mult *= mass  # a room draws the traffic of the real rooms it stands for
         scores = rule_scores(cfg.platform.allocation, H.ew_visits[live] / mass, H.ew_orders[live] / mass,
-                             H.ew_gmv[live] / mass, H.ew_satisfied[live] / mass)
+                             H.ew_organic_gmv[live] / mass, H.ew_satisfied[live] / mass)
         weights = self.allocator.weights(scores, room_mult)
         local = np.full(H.n, -1, np.int64)
         local[live] = np.arange(live.size)
@@ -727,9 +727,13 @@ class MarketModel(mesa.Model):
         S.orders[:ns] += orders
         S.profit[:ns] += profit
         # hosts: traffic statistics the allocator ranks rooms by, and income
+        # what the allocator ranks rooms by leaves the fund's orders out, as their views (MODEL.md 3.3.17)
+        room_gmv = np.bincount(oh, weights=gmv, minlength=nh)
+        organic_gmv = np.bincount(oh[organic_o], weights=gmv[organic_o], minlength=nh) if funded else room_gmv
+        satisfied = ~o["cheated"] & ~o["fund"] if funded else ~o["cheated"]
         hstats = ((H.ew_visits, hv), (H.ew_orders, np.bincount(oh[organic_o], minlength=nh)),
-                  (H.ew_gmv, np.bincount(oh, weights=gmv, minlength=nh)),
-                  (H.ew_satisfied, np.bincount(oh[~o["cheated"]], minlength=nh)))
+                  (H.ew_gmv, room_gmv), (H.ew_organic_gmv, organic_gmv),
+                  (H.ew_satisfied, np.bincount(oh[satisfied], minlength=nh)))
         for col, x in hstats:
             col[:nh] += a_h * (x - col[:nh])
         H.income[:nh] += np.bincount(oh, weights=o["fen_commission"], minlength=nh) / 100.0

@@ -402,6 +402,43 @@ def test_the_traffic_fund_raises_sp_clients_views_and_gmv(fund_arms):
     assert traffic["sp_client_gmv"].sum() > 1.1 * none["sp_client_gmv"].sum()
 
 
+def test_the_allocators_room_statistics_leave_the_traffic_funds_orders_out(monkeypatch):
+    """Under the gmv and trust rules a room is ranked by GMV and satisfied orders per view; the fund's views
+    are left out of its views, so its orders must be left out too (else a funded room's score is inflated).
+    ``ew_gmv`` stays all of the room's GMV (what a store host weighs against its wage)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the pinned SP count is reported as not proportional
+        model = MarketModel(**merge(SP_MARKET, {"days": 40, "platform": {"allocation": "gmv"},
+                                                "funds": {**NO_FUNDS, "traffic": 1e12}}))
+    seen = {}
+    outcomes = MarketModel._seller_outcomes
+
+    def spy(self, d, v, o):
+        H = self.hosts
+        seen["before"] = {k: getattr(H, k)[: H.n].copy() for k in ("ew_gmv", "ew_organic_gmv", "ew_satisfied")}
+        outcomes(self, d, v, o)
+        seen["after"] = {k: getattr(H, k)[: seen["before"][k].size].copy() for k in seen["before"]}  # rooms of the day
+        seen["orders"] = o
+
+    monkeypatch.setattr(MarketModel, "_seller_outcomes", spy)
+    funded = 0
+    for _ in range(10):
+        model.step()
+        o, nh = seen["orders"], seen["before"]["ew_gmv"].size
+        a = 1.0 / model.cfg.platform.score_memory
+        flow = {k: (seen["after"][k] - (1 - a) * seen["before"][k]) / a for k in seen["before"]}
+        gmv, fund = o["fen_gmv"] / 100.0, o["fund"]
+        np.testing.assert_allclose(flow["ew_gmv"], np.bincount(o["room"], weights=gmv, minlength=nh), atol=1e-6)
+        np.testing.assert_allclose(flow["ew_organic_gmv"],
+                                   np.bincount(o["room"][~fund], weights=gmv[~fund], minlength=nh), atol=1e-6)
+        np.testing.assert_allclose(flow["ew_satisfied"], np.bincount(o["room"][~fund & ~o["cheated"]], minlength=nh),
+                                   atol=1e-6)
+        funded += int(fund.sum())
+    assert funded > 0  # the fund's views sold something, so the two GMV statistics differ
+
+
 def _two_sps(capability: tuple[float, float], fee: tuple[float, float], seller_gmv: float):
     """Two SPs and four sellers that all weigh hiring today."""
     from sim.agents import providers as prov

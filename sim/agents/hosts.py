@@ -38,8 +38,17 @@ class Hosts(Book):
         self.column("ew_orders", np.float64)
         self.column("ew_gmv", np.float64)
         self.column("ew_satisfied", np.float64)
+        # the GMV the allocator ranks by: without the traffic fund's orders, as ew_visits, ew_orders and
+        # ew_satisfied (MODEL.md 3.3.17); ew_gmv is all of the room's GMV, equal while the fund shows nothing
+        self.column("ew_organic_gmv", np.float64)
         self.column("income", np.float64)  # cumulative commissions, yuan of the agent
         self.column("gmv", np.float64)  # cumulative GMV through the room, yuan of the agent
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if "ew_organic_gmv" not in self._columns:  # a checkpoint from before the organic ranking GMV
+            self._columns["ew_organic_gmv"] = 0.0
+            self.ew_organic_gmv = self.ew_gmv.copy()  # the fund's share fades within score_memory days
 
     def add(self, tier: np.ndarray, persona: np.ndarray, popularity: np.ndarray, commission: np.ndarray,
             broadcast_prob: np.ndarray, mass: np.ndarray, employer: np.ndarray | None = None) -> np.ndarray:
