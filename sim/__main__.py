@@ -137,7 +137,7 @@ def preflight_multirun(argv: list[str], config_name: str = "config") -> int:
         jobs = _sweep_jobs(argv, config_name)
         for num, job in enumerate(jobs or []):
             try:
-                make_config(_compose(job, config_name))
+                resolution.plan(make_config(_compose(job, config_name)))  # its populations too
             except ConfigError as exc:
                 raise ConfigError(f"invalid config in multirun job {num} ({' '.join(job)}): "
                                   f"{str(exc).removeprefix('invalid config: ')}") from None

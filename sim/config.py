@@ -491,10 +491,6 @@ def _cross_check(cfg: SimConfig) -> None:
         raise _fail("start_date", cfg.start_date, f"a date whose run (burn_in = {cfg.burn_in} days before it, "
                     f"days = {cfg.days} from it) stays within the years 1-9999") from None
     c, h = cfg.consumers, cfg.hosts
-    users = c.n * c.scale
-    if users > cfg.platform.users * (1 + 1e-9):
-        raise _fail("consumers.scale", c.scale, f"at most platform.users / consumers.n = {cfg.platform.users / c.n:.6g} "
-                    f"(the simulated market of consumers.n x consumers.scale users is a share of the platform)")
     for group in ("hosts", "merchants", "brands", "providers"):
         real_n = getattr(cfg, group).real_n
         if real_n > cfg.platform.users:

@@ -872,6 +872,11 @@ class MarketModel(mesa.Model):
     def load(cls, path: str | Path, config: SimConfig | dict[str, Any] | None = None) -> MarketModel:
         """A model saved by :meth:`save`; it continues bit-identically to one never interrupted.
 
+        One exception: a checkpoint written before rooms kept their GMV without the traffic fund's
+        orders (``Hosts.ew_organic_gmv``) starts it from the room's whole GMV. That is exact under the
+        default ``conversion`` allocation rule or without the traffic fund; under the ``gmv`` rule with
+        the fund active, the fund's share fades within ``platform.score_memory`` days.
+
         Raises :class:`CheckpointError` (one line naming the file) for a file that is not a
         livesim checkpoint, one written by another version, or (given ``config``) one of another configuration.
         """

@@ -125,8 +125,9 @@ def plan(cfg: SimConfig) -> dict[str, Population]:
     for key, pop in pops.items():
         if pop.agents > MAX_AGENTS:
             raise ConfigError(f"invalid config: {key}.real_n = {getattr(cfg, key).real_n:.6g}: must be small enough that the "
-                              f"market samples at most {MAX_AGENTS:,} {key} (now {pop.agents:,}: lower it, "
-                              f"consumers.n or consumers.scale, or pin {key}.n)")
+                              f"market samples at most {MAX_AGENTS:,} {key} (now {pop.agents:,}: lower it or "
+                              f"consumers.n x consumers.scale, raise platform.users = {cfg.platform.users:.6g}, "
+                              f"or pin {key}.n)")
     for key in ("hosts", "merchants"):
         if pops[key].agents == 0:
             raise ConfigError(f"invalid config: consumers.n = {c.n}: too few consumers to sample any {key} "
