@@ -41,3 +41,34 @@ def test_readme_python_block_runs(line, code, tmp_path):
     work.mkdir()
     res = subprocess.run([sys.executable, str(script)], cwd=work, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, f"README.md block at line {line} failed:\n{res.stderr}"
+
+
+def model_commands(text: str) -> list[tuple[int, list[str]]]:
+    """(line number, arguments) of every ``.venv/bin/python -m sim ...`` command the README gives to run
+    (its shell examples; the examples of bad input, written ``$ python -m sim ...``, are not among them)."""
+    import shlex
+
+    out = []
+    for i, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(".venv/bin/python -m sim ") and "--help" not in line:
+            out.append((i, shlex.split(line.split(" -m sim ", 1)[1], comments=True)))
+    return out
+
+
+COMMANDS = model_commands(README.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("line", "args"), COMMANDS, ids=[f"README.md:{line}" for line, _ in COMMANDS])
+def test_readme_model_commands_validate(line, args):
+    """Every model run the README shows passes the checks the command makes before it starts
+    (configuration and population plan; each job of a multirun)."""
+    from sim.__main__ import preflight, preflight_multirun
+
+    if args[0] == "-m":
+        assert preflight_multirun(args[1:]) >= 2
+    else:
+        preflight(args)
+
+
+def test_the_readme_shows_model_commands():
+    assert len(COMMANDS) >= 4, COMMANDS
