@@ -446,6 +446,7 @@ class MarketModel(mesa.Model):
         seen[visitor] = True
         self.events["watchers"] = int(np.count_nonzero(seen))
         n_priv = edge.size  # private visits first, then public impressions
+        self.events["private_visits"] = n_priv
         consumer = np.empty(n_priv + pub_c.size, np.int64)
         consumer[:n_priv], consumer[n_priv:] = visitor, pub_c
         room, seller = np.empty(consumer.size, np.int64), np.empty(consumer.size, np.int64)
@@ -494,7 +495,7 @@ class MarketModel(mesa.Model):
         c, s, h = v["consumer"], v["seller"], v["room"]
         # trust behind each view: platform trust, mixed with trust in the host for private visits (which come
         # first: _visits) and with the viewer's own trust in a brand bought before (the brand-trust graph)
-        n_priv = int(np.count_nonzero(v["private"]))
+        n_priv = self.events["private_visits"]  # the first views (_visits)
         host_trust = F.trust[v["edge"][:n_priv]]
         table = seller_utility(cfg.choice, S)  # (seller, segment): a small table, one gather per view
         table += (cfg.providers.conversion_uplift * providers.service(S, self.providers, "room_op"))[:, None]
@@ -698,13 +699,13 @@ class MarketModel(mesa.Model):
         orders = np.bincount(os_, minlength=ns)
         # conversion statistics hosts and the allocator judge by leave out the traffic fund's views: shown to
         # whoever the grant reaches, they would dilute them and punish the very sellers the fund supports
-        funded = bool(v["fund"].any())
+        n_fund = int(np.count_nonzero(v["fund"]))
+        funded = n_fund > 0
         organic_o = ~o["fund"] if funded else slice(None)
         ew_views, hv = kernels.organic_views(v["seller"], v["room"], v["fund"], ns, nh)  # the fund's views left out
         # the public impressions as the rooms recorded them (their views less the private visits, plus the
         # fund's): sim.checks compares it with the impressions the allocator was asked to serve
-        self.events["views_allocated"] = (int(hv.sum()) - int(np.count_nonzero(v["private"]))
-                                          + int(np.count_nonzero(v["fund"])))
+        self.events["views_allocated"] = int(hv.sum()) - self.events["private_visits"] + n_fund
         ew_orders = np.bincount(os_[organic_o], minlength=ns) if funded else orders
         refunds = np.bincount(os_[refunded], minlength=ns)
         unit = S.unit_cost[:ns]
