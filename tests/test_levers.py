@@ -15,19 +15,23 @@ from conftest import simulate
 from test_effects import CORE
 
 
+def _arms(a: dict, b: dict, days: int = 100, seeds: tuple[int, ...] = (1, 2)) -> list[list]:
+    """The daily metrics of arms ``a`` and ``b``, per paired seed, in the core market at 6,000 consumers."""
+    return [[simulate(days=days, seed=seed, **merge(CORE, {**arm, "consumers": {"n": 6000, **arm.get("consumers", {})}}))[1]
+             for seed in seeds] for arm in (a, b)]
+
+
+def _tail(runs: list[list], metric: str, last: int = 60, how: str = "mean") -> tuple[np.ndarray, np.ndarray]:
+    """``metric`` over the last ``last`` days (mean or sum) of each arm of ``runs`` (:func:`_arms`), per seed."""
+    pick = (lambda t: t.mean()) if how == "mean" else (lambda t: t.sum())
+    a, b = (np.array([pick(m[metric].iloc[-last:]) for m in frames]) for frames in runs)
+    return a, b
+
+
 def _paired(a: dict, b: dict, metric: str, days: int = 100, seeds: tuple[int, ...] = (1, 2), last: int = 60,
             how: str = "mean") -> tuple[np.ndarray, np.ndarray]:
-    """``metric`` over the last ``last`` days (mean or sum) of arms ``a`` and ``b``, per paired seed, in the
-    core market at 6,000 consumers."""
-    out = []
-    for arm in (a, b):
-        vals = []
-        for seed in seeds:
-            _, m = simulate(days=days, seed=seed, **merge(CORE, {**arm, "consumers": {"n": 6000, **arm.get("consumers", {})}}))
-            tail = m[metric].iloc[-last:]
-            vals.append(tail.mean() if how == "mean" else tail.sum())
-        out.append(np.array(vals))
-    return out[0], out[1]
+    """``metric`` over the last ``last`` days (mean or sum) of arms ``a`` and ``b``, per paired seed."""
+    return _tail(_arms(a, b, days, seeds), metric, last, how)
 
 
 def test_a_higher_take_rate_drives_more_merchants_out():
@@ -61,15 +65,11 @@ def test_full_exploration_gives_up_the_rankings_gain():
 
 def test_fraud_detection_bans_fraud_rings_and_lowers_cheating():
     fraudy = {"merchants": {"fraud_share": 0.2}}
-    blind, sharp = _paired(merge(fraudy, {"platform": {"quality_control": {"fraud_detect_prob": 0.0}}}),
-                           merge(fraudy, {"platform": {"quality_control": {"fraud_detect_prob": 1.0,
-                                                                             "inspect_prob": 0.05}}}),
-                           "frauds_banned", how="sum", last=100)
+    runs = _arms(merge(fraudy, {"platform": {"quality_control": {"fraud_detect_prob": 0.0}}}),
+                 merge(fraudy, {"platform": {"quality_control": {"fraud_detect_prob": 1.0, "inspect_prob": 0.05}}}))
+    blind, sharp = _tail(runs, "frauds_banned", how="sum", last=100)
     assert (blind == 0).all() and (sharp > 0).all(), (blind, sharp)
-    lax, strict = _paired(merge(fraudy, {"platform": {"quality_control": {"fraud_detect_prob": 0.0}}}),
-                          merge(fraudy, {"platform": {"quality_control": {"fraud_detect_prob": 1.0,
-                                                                            "inspect_prob": 0.05}}}),
-                          "cheated_rate")
+    lax, strict = _tail(runs, "cheated_rate")
     assert (strict < lax).all(), (lax, strict)
 
 
